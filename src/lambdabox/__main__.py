@@ -1,0 +1,3 @@
+from lambdabox.cli.main import main
+
+main()

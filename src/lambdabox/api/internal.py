@@ -1,0 +1,41 @@
+"""Lambdabox's own endpoints under /_lambdabox/: readiness and code downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from lambdabox.aws.wire import WireRequest, WireResponse
+from lambdabox.core.functions import FunctionService
+from lambdabox.errors import AwsError
+from lambdabox.storage.interfaces import CodeStore
+
+
+class InternalApi:
+    def __init__(
+        self, functions: FunctionService, code: CodeStore, health: Callable[[], dict[str, Any]]
+    ) -> None:
+        self._functions = functions
+        self._code = code
+        self._health = health
+
+    async def handle(self, request: WireRequest) -> WireResponse:
+        path = request.raw_path
+        if path == "/_lambdabox/health" and request.method in ("GET", "HEAD"):
+            return _json(200, self._health())
+        if path.startswith("/_lambdabox/code/") and request.method == "GET":
+            parts = path.split("/")
+            if len(parts) == 5:
+                try:
+                    version = self._functions.version(parts[3], parts[4].replace("%24", "$"))
+                except AwsError as error:
+                    return _json(error.status, {"message": error.message})
+                data = self._code.zip_path(version.code).read_bytes()
+                return WireResponse(200, {"Content-Type": "application/zip"}, data)
+        return _json(404, {"message": f"No such Lambdabox endpoint: {path}"})
+
+
+def _json(status: int, document: dict[str, Any]) -> WireResponse:
+    return WireResponse(status, {"Content-Type": "application/json"}, orjson.dumps(document))

@@ -1,0 +1,1 @@
+"""The AWS Lambda control API (rest-json, botocore's `lambda` model)."""

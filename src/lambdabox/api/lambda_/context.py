@@ -1,0 +1,40 @@
+"""What Lambda operation handlers receive: the core services and the call being answered."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lambdabox.aws.wire import WireRequest
+from lambdabox.core.aliases import AliasService
+from lambdabox.core.function_settings import FunctionSettings
+from lambdabox.core.functions import FunctionService
+from lambdabox.core.invoke import InvokeService
+from lambdabox.core.names import Account, FunctionRef, parse_function_ref
+
+
+@dataclass(frozen=True)
+class LambdaDeps:
+    account: Account
+    functions: FunctionService
+    aliases: AliasService
+    settings: FunctionSettings
+    invoker: InvokeService
+
+
+@dataclass
+class Call:
+    deps: LambdaDeps
+    params: dict[str, Any]
+    request: WireRequest
+    request_id: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def ref(self, member: str = "FunctionName", qualifier_member: str | None = "Qualifier") -> FunctionRef:
+        qualifier = self.params.get(qualifier_member) if qualifier_member else None
+        return parse_function_ref(self.deps.account, self.params[member], qualifier)
+
+
+Output = dict[str, Any] | None
+Handler = Callable[[Call], Output | Awaitable[Output]]

@@ -1,0 +1,94 @@
+"""The Lambda front end: model-driven routing and (de)serialization around the operation handlers."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import uuid
+
+from lambdabox.api.lambda_ import functions, invoke, settings
+from lambdabox.api.lambda_.context import Call, Handler, LambdaDeps
+from lambdabox.aws.model import load_service_model
+from lambdabox.aws.rest_json import RestJsonProtocol
+from lambdabox.aws.wire import WireRequest, WireResponse
+from lambdabox.errors import AwsError
+
+log = logging.getLogger("lambdabox.lambda")
+
+# Where the published model is looser than the service: the API refuses these values.
+CONSTRAINTS = {
+    "MemorySize": {"max": 10240},
+    "Timeout": {"max": 900},
+    "EphemeralStorageSize": {"max": 10240},
+    "Runtime": {"enum": []},  # checked by the core, with AWS's own wording for deprecated runtimes
+}
+
+HANDLERS: dict[str, Handler] = {
+    "CreateFunction": functions.create_function,
+    "GetFunction": functions.get_function,
+    "GetFunctionConfiguration": functions.get_function_configuration,
+    "ListFunctions": functions.list_functions,
+    "UpdateFunctionCode": functions.update_function_code,
+    "UpdateFunctionConfiguration": functions.update_function_configuration,
+    "DeleteFunction": functions.delete_function,
+    "PublishVersion": functions.publish_version,
+    "ListVersionsByFunction": functions.list_versions_by_function,
+    "Invoke": invoke.invoke,
+    "InvokeAsync": invoke.invoke_async,
+    "CreateAlias": settings.create_alias,
+    "GetAlias": settings.get_alias,
+    "UpdateAlias": settings.update_alias,
+    "DeleteAlias": settings.delete_alias,
+    "ListAliases": settings.list_aliases,
+    "PutFunctionConcurrency": settings.put_function_concurrency,
+    "GetFunctionConcurrency": settings.get_function_concurrency,
+    "DeleteFunctionConcurrency": settings.delete_function_concurrency,
+    "AddPermission": settings.add_permission,
+    "RemovePermission": settings.remove_permission,
+    "GetPolicy": settings.get_policy,
+    "TagResource": settings.tag_resource,
+    "UntagResource": settings.untag_resource,
+    "ListTags": settings.list_tags,
+    "PutFunctionEventInvokeConfig": settings.put_function_event_invoke_config,
+    "UpdateFunctionEventInvokeConfig": settings.update_function_event_invoke_config,
+    "GetFunctionEventInvokeConfig": settings.get_function_event_invoke_config,
+    "DeleteFunctionEventInvokeConfig": settings.delete_function_event_invoke_config,
+    "ListFunctionEventInvokeConfigs": settings.list_function_event_invoke_configs,
+    "GetAccountSettings": settings.get_account_settings,
+}
+
+
+class LambdaService:
+    def __init__(self, deps: LambdaDeps) -> None:
+        self._deps = deps
+        self.protocol = RestJsonProtocol(load_service_model("lambda", CONSTRAINTS))
+
+    async def handle(self, request: WireRequest) -> WireResponse:
+        request_id = str(uuid.uuid4())
+        try:
+            operation, path_params = self.protocol.route(request)
+            handler = HANDLERS.get(operation.name)
+            if handler is None:
+                raise AwsError(
+                    "NotImplementedException",
+                    f"The Lambda operation {operation.name} is not implemented by Lambdabox yet.",
+                    501,
+                )
+            params = self.protocol.parse(operation, request, path_params)
+            self.protocol.validate(operation, params)
+            call = Call(self._deps, params, request, request_id)
+            output = handler(call)
+            if inspect.isawaitable(output):
+                output = await output
+            response = self.protocol.serialize(operation, output)
+            response.headers.update(call.headers)
+            request_id = call.request_id
+        except AwsError as error:
+            response = self.protocol.serialize_error(error)
+        except Exception:
+            log.exception("Lambda request %s failed", request_id)
+            response = self.protocol.serialize_error(
+                AwsError("ServiceException", "An internal error occurred. The request was logged.", 500)
+            )
+        response.headers["x-amzn-RequestId"] = request_id
+        return response

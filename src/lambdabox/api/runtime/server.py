@@ -1,0 +1,248 @@
+"""A small HTTP/1.1 server for the Runtime API, one listening socket per execution environment.
+
+The environment is known by the socket a runtime connects to, so the paths stay exactly AWS's.
+Hot path: keep-alive, TCP_NODELAY, httptools parsing, no framework in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import dataclass
+from typing import Protocol
+
+import httptools
+import orjson
+
+PREFIX = b"/2018-06-01/runtime/"
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100  # 6,291,556 as AWS's Runtime API
+
+
+@dataclass(frozen=True)
+class NextInvocation:
+    request_id: str
+    deadline_ms: int
+    invoked_arn: str
+    payload: bytes
+    trace_id: str | None = None
+    client_context: str | None = None
+    cognito_identity: str | None = None
+    content_type: str = "application/json"
+
+
+class RuntimeApiError(Exception):
+    def __init__(self, status: int, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type
+        self.message = message
+
+
+class RuntimeBackend(Protocol):
+    """What an execution environment offers its runtime."""
+
+    async def next_invocation(self) -> NextInvocation: ...
+    def post_response(self, request_id: str, body: bytes, content_type: str | None) -> None: ...
+    def post_error(self, request_id: str, body: bytes, error_type: str | None) -> None: ...
+    def post_init_error(self, body: bytes, error_type: str | None) -> None: ...
+
+
+_REASONS = {
+    200: b"OK",
+    202: b"Accepted",
+    400: b"Bad Request",
+    403: b"Forbidden",
+    404: b"Not Found",
+    413: b"Request Entity Too Large",
+    500: b"Internal Server Error",
+}
+_ACCEPTED = b'{"status":"OK"}'
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self, backend: RuntimeBackend) -> None:
+        self._backend = backend
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._url = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._body: list[bytes] = []
+        self._body_size = 0
+        self._task: asyncio.Task[None] | None = None
+
+    # asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]  # uvloop's transports are not subclasses
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError:
+            self._write(400, b'{"errorType":"InvalidRequest","errorMessage":"Malformed HTTP request"}')
+            self._close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    # httptools callbacks
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = {}
+        self._body = []
+        self._body_size = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers[name.lower()] = value
+
+    def on_body(self, body: bytes) -> None:
+        self._body_size += len(body)
+        if self._body_size <= MAX_RESPONSE_BYTES:
+            self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        method = self._parser.get_method()
+        url = self._url.split(b"?", 1)[0]
+        headers = self._headers
+        body = b"".join(self._body)
+        oversize = self._body_size > MAX_RESPONSE_BYTES
+        if method == b"GET" and url == PREFIX + b"invocation/next":
+            self._task = asyncio.ensure_future(self._serve_next())
+            return
+        self._dispatch_post(method, url, headers, body, oversize)
+
+    # request handling
+    async def _serve_next(self) -> None:
+        try:
+            invocation = await self._backend.next_invocation()
+        except RuntimeApiError as error:
+            self._write_error(error)
+            return
+        headers = [
+            (b"Lambda-Runtime-Aws-Request-Id", invocation.request_id.encode()),
+            (b"Lambda-Runtime-Deadline-Ms", str(invocation.deadline_ms).encode()),
+            (b"Lambda-Runtime-Invoked-Function-Arn", invocation.invoked_arn.encode()),
+            (b"Content-Type", invocation.content_type.encode()),
+        ]
+        if invocation.trace_id:
+            headers.append((b"Lambda-Runtime-Trace-Id", invocation.trace_id.encode()))
+        if invocation.client_context:
+            headers.append((b"Lambda-Runtime-Client-Context", invocation.client_context.encode()))
+        if invocation.cognito_identity:
+            headers.append((b"Lambda-Runtime-Cognito-Identity", invocation.cognito_identity.encode()))
+        self._write(200, invocation.payload, headers)
+
+    def _dispatch_post(
+        self, method: bytes, url: bytes, headers: dict[bytes, bytes], body: bytes, oversize: bool
+    ) -> None:
+        if url == b"/2018-06-01/ping" or url == b"/ping":
+            self._write(200, b"pong", [(b"Content-Type", b"text/plain")])
+            return
+        if method != b"POST" or not url.startswith(PREFIX):
+            self._write(404, b'{"errorType":"InvalidRequest","errorMessage":"Unknown Runtime API path"}')
+            return
+        path = url[len(PREFIX) :].decode()
+        error_type = headers.get(b"lambda-runtime-function-error-type")
+        error_text = error_type.decode() if error_type else None
+        try:
+            if path == "init/error":
+                self._backend.post_init_error(body, error_text)
+            elif path.startswith("invocation/") and path.endswith("/response"):
+                request_id = path[len("invocation/") : -len("/response")]
+                mode = headers.get(b"lambda-runtime-function-response-mode")
+                if mode is not None and mode != b"streaming":
+                    self._backend.post_error(
+                        request_id,
+                        orjson.dumps(
+                            {
+                                "errorMessage": "Invalid response mode header",
+                                "errorType": "Runtime.InvalidResponseModeHeader",
+                            }
+                        ),
+                        "Runtime.InvalidResponseModeHeader",
+                    )
+                    raise RuntimeApiError(
+                        400, "InvalidFunctionResponseMode", f"Invalid response mode: {mode.decode()}"
+                    )
+                if oversize:
+                    self._backend.post_error(
+                        request_id,
+                        orjson.dumps(
+                            {
+                                "errorMessage": "Response payload size exceeded maximum allowed payload size "
+                                f"({MAX_RESPONSE_BYTES} bytes).",
+                                "errorType": "Function.ResponseSizeTooLarge",
+                            }
+                        ),
+                        "Function.ResponseSizeTooLarge",
+                    )
+                    raise RuntimeApiError(
+                        413,
+                        "RequestEntityTooLarge",
+                        f"Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).",
+                    )
+                content_type = headers.get(b"content-type")
+                self._backend.post_response(request_id, body, content_type.decode() if content_type else None)
+            elif path.startswith("invocation/") and path.endswith("/error"):
+                request_id = path[len("invocation/") : -len("/error")]
+                self._backend.post_error(request_id, body, error_text)
+            else:
+                raise RuntimeApiError(404, "InvalidRequest", "Unknown Runtime API path")
+        except RuntimeApiError as error:
+            self._write_error(error)
+            return
+        self._write(202, _ACCEPTED)
+
+    # output
+    def _write_error(self, error: RuntimeApiError) -> None:
+        self._write(
+            error.status, orjson.dumps({"errorMessage": error.message, "errorType": error.error_type})
+        )
+
+    def _write(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        head = [b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Unknown"))]
+        content_type_set = False
+        for name, value in headers or ():
+            head.append(name + b": " + value + b"\r\n")
+            content_type_set = content_type_set or name == b"Content-Type"
+        if not content_type_set:
+            head.append(b"Content-Type: application/json\r\n")
+        head.append(b"Content-Length: %d\r\n\r\n" % len(body))
+        transport.write(b"".join(head) + body)
+        if not self._parser.should_keep_alive():
+            self._close()
+
+    def _close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+class RuntimeApiServer:
+    """Serves one environment's Runtime API on its own loopback port."""
+
+    def __init__(self, backend: RuntimeBackend, host: str = "127.0.0.1") -> None:
+        self._backend = backend
+        self._host = host
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> str:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _Connection(self._backend), self._host, 0, backlog=16)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return f"{self._host}:{self.port}"
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None

@@ -1,0 +1,130 @@
+"""The composition root: builds every component from the settings and wires them together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from lambdabox import __version__
+from lambdabox.api.edge import Edge
+from lambdabox.api.internal import InternalApi
+from lambdabox.api.lambda_.context import LambdaDeps
+from lambdabox.api.lambda_.service import LambdaService
+from lambdabox.config import Settings
+from lambdabox.core.aliases import AliasService
+from lambdabox.core.async_invoke import AsyncInvoker
+from lambdabox.core.concurrency import ConcurrencyLimiter
+from lambdabox.core.function_settings import FunctionSettings
+from lambdabox.core.functions import FunctionService
+from lambdabox.core.invoke import InvokeService
+from lambdabox.core.names import Account
+from lambdabox.credentials import RootCredentials
+from lambdabox.execution.pool import EnvironmentPool
+from lambdabox.execution.sandbox import ProcessSandbox
+from lambdabox.execution.variables import Credentials, EnvironmentFactory
+from lambdabox.observability.logs import LogSink
+from lambdabox.runtimes.registry import RuntimeRegistry, interpreter_mapping
+from lambdabox.storage.code import FileCodeStore
+from lambdabox.storage.sqlite import Database, SqliteEventQueue, SqliteFunctionStore, SqliteLogStore
+
+log = logging.getLogger("lambdabox")
+
+
+class Platform:
+    """Everything one Lambdabox server runs. Built synchronously; `start`/`stop` run on the event loop."""
+
+    def __init__(self, settings: Settings, root: RootCredentials) -> None:
+        self.settings = settings
+        self.root = root
+        data = settings.data_dir
+        data.mkdir(parents=True, exist_ok=True)
+        self.account = Account(settings.account_id, settings.region)
+        self.db = Database(data / "lambdabox.db")
+        self.function_store = SqliteFunctionStore(self.db)
+        self.code = FileCodeStore(data / "code")
+        self.queue = SqliteEventQueue(self.db)
+        self.log_store = SqliteLogStore(self.db)
+        self.sink = LogSink(self.log_store)
+        self.registry = RuntimeRegistry(settings.python_executable, data / "runtime")
+        self.limiter = ConcurrencyLimiter(settings.account_concurrency)
+        self.functions = FunctionService(
+            self.function_store, self.code, self.account, defer=self._defer, on_change=self._function_changed
+        )
+        self.aliases = AliasService(self.functions, self.function_store)
+        self.function_settings = FunctionSettings(self.functions, self.function_store, self.limiter)
+        self.pool = EnvironmentPool(
+            EnvironmentFactory(
+                self.registry,
+                self.code,
+                data / "tmp",
+                settings.region,
+                settings.endpoint_url,
+                Credentials(root.access_key_id, root.secret_access_key),
+            ),
+            ProcessSandbox(),
+            self.sink,
+            settings.idle_timeout,
+        )
+        self.invoker = InvokeService(self.functions, self.limiter, self.pool, self.queue, self._wake_async)
+        self.async_invoker: AsyncInvoker | None = None
+        self.lambda_api = LambdaService(
+            LambdaDeps(self.account, self.functions, self.aliases, self.function_settings, self.invoker)
+        )
+        self.internal_api = InternalApi(self.functions, self.code, self.health)
+        self.asgi = Edge({"lambda": self.lambda_api}, self.internal_api, self.start, self.stop)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = False
+        self._started_at = time.time()
+
+    # -- wiring callbacks ------------------------------------------------------------------------------
+    def _defer(self, work: Any) -> None:
+        """Run `work` soon on the event loop (state transitions AWS performs asynchronously)."""
+        loop = self._loop
+        if loop is None:
+            work()
+        else:
+            loop.call_soon_threadsafe(work)
+
+    def _function_changed(self, name: str) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.pool.retire, name)
+        if self.function_store.get_function(name) is None:
+            self.limiter.set_reserved(name, None)
+
+    def _wake_async(self) -> None:
+        if self.async_invoker is not None:
+            self.async_invoker.wake()
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.registry.prepare()
+        self.pool.start()
+        self.async_invoker = AsyncInvoker(
+            self.queue, self.functions, self.function_settings, self.invoker, self.settings.async_retry_delays
+        )
+        self.async_invoker.start()
+        self._ready = True
+
+    async def stop(self) -> None:
+        self._ready = False
+        if self.async_invoker is not None:
+            await self.async_invoker.stop()
+        await self.pool.shutdown()
+        self.sink.flush()
+        self.db.close()
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ready" if self._ready else "starting",
+            "version": __version__,
+            "endpoint": self.settings.endpoint_url,
+            "region": self.settings.region,
+            "accountId": self.settings.account_id,
+            "services": ["lambda", "logs"],
+            "pythonRuntimes": interpreter_mapping(),
+            "environments": len(self.pool.environments()),
+            "uptimeSeconds": round(time.time() - self._started_at, 3),
+        }

@@ -1,0 +1,1 @@
+"""Wire protocols shared by every AWS service front end: models, parsing, serialization, signatures."""

@@ -1,0 +1,297 @@
+"""Server side of the rest-json protocol, driven entirely by the botocore service model.
+
+Routes a request to its operation by `requestUri`, turns the HTTP pieces into the operation's input
+members (uri, querystring, header, payload, JSON body), checks the model's constraints, and turns an
+operation's output dict (or an AwsError) back into HTTP exactly as botocore expects to parse it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import unquote
+
+import orjson
+from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+
+from lambdabox.aws.validation import check
+from lambdabox.aws.wire import WireRequest, WireResponse
+from lambdabox.errors import AwsError, validation_error
+
+
+@dataclass(frozen=True)
+class Route:
+    operation: OperationModel
+    method: str
+    pattern: re.Pattern[str]
+    fixed_query: tuple[tuple[str, str], ...]
+    specificity: int
+
+
+def _compile_uri(request_uri: str) -> tuple[re.Pattern[str], tuple[tuple[str, str], ...], int]:
+    path, _, query = request_uri.partition("?")
+    fixed: list[tuple[str, str]] = []
+    for part in filter(None, query.split("&")):
+        key, _, value = part.partition("=")
+        fixed.append((key, value))
+    regex = ""
+    literal = 0
+    for token in re.split(r"(\{[^}]+\})", path):
+        if token.startswith("{"):
+            name = token[1:-1]
+            if name.endswith("+"):
+                regex += f"(?P<{name[:-1]}>.+)"
+            else:
+                regex += f"(?P<{name}>[^/]+)"
+        else:
+            regex += re.escape(token)
+            literal += len(token)
+    return re.compile(regex + "/?"), tuple(fixed), literal * 10 + len(fixed)
+
+
+class RestJsonProtocol:
+    """Everything about the rest-json wire format of one service."""
+
+    def __init__(self, model: ServiceModel) -> None:
+        self.model = model
+        routes = []
+        for name in model.operation_names:
+            operation = model.operation_model(name)
+            pattern, fixed, specificity = _compile_uri(operation.http["requestUri"])
+            routes.append(Route(operation, operation.http["method"], pattern, fixed, specificity))
+        self._routes = sorted(routes, key=lambda r: -r.specificity)
+        self._message_keys = {
+            shape.name: ("Message" if "Message" in shape.members else "message")
+            for shape in model.error_shapes
+        }
+
+    # -- routing -------------------------------------------------------------------------------------
+    def route(self, request: WireRequest) -> tuple[OperationModel, dict[str, str]]:
+        query = dict(request.query()) if request.query_string else {}
+        path_known = False
+        for route in self._routes:
+            match = route.pattern.fullmatch(request.raw_path)
+            if match is None:
+                continue
+            if any(query.get(k) != v for k, v in route.fixed_query):
+                continue
+            path_known = True
+            if route.method != request.method:
+                continue
+            return route.operation, {k: unquote(v) for k, v in match.groupdict().items()}
+        if path_known:
+            raise AwsError("MethodNotAllowedException", "The requested method is not allowed.", 405)
+        raise AwsError(
+            "UnknownOperationException", f"No operation matches {request.method} {request.raw_path}", 404
+        )
+
+    # -- input ---------------------------------------------------------------------------------------
+    def parse(
+        self, operation: OperationModel, request: WireRequest, path_params: dict[str, str]
+    ) -> dict[str, Any]:
+        shape = operation.input_shape
+        if shape is None:
+            return {}
+        params: dict[str, Any] = {}
+        query_pairs = request.query() if request.query_string else []
+        payload_name = shape.serialization.get("payload")
+        body_members: dict[str, Shape] = {}
+        for name, member in shape.members.items():
+            location = member.serialization.get("location")
+            wire_name = member.serialization.get("name", name)
+            if location == "uri":
+                if wire_name in path_params:
+                    params[name] = _from_text(member, path_params[wire_name])
+            elif location == "querystring":
+                if member.type_name == "list":
+                    values = [v for k, v in query_pairs if k == wire_name]
+                    if values:
+                        params[name] = [_from_text(member.member, v) for v in values]  # type: ignore[attr-defined]
+                else:
+                    for key, value in query_pairs:
+                        if key == wire_name:
+                            params[name] = _from_text(member, value)
+                            break
+            elif location == "header":
+                value = request.headers.get(wire_name.lower())
+                if value is not None:
+                    params[name] = _from_header(member, value)
+            elif location == "headers":
+                prefix = wire_name.lower()
+                found = {k[len(prefix) :]: v for k, v in request.headers.items() if k.startswith(prefix)}
+                if found:
+                    params[name] = found
+            elif name == payload_name:
+                if member.type_name in ("blob", "string"):
+                    params[name] = request.body if member.type_name == "blob" else request.body.decode()
+                elif request.body:
+                    params[name] = _decode_members(member, _json(request.body))
+            else:
+                body_members[name] = member
+        if body_members and request.body:
+            document = _json(request.body)
+            if not isinstance(document, dict):
+                raise AwsError(
+                    "SerializationException", "Start of structure or map found where not expected."
+                )
+            for name, member in body_members.items():
+                wire_name = member.serialization.get("name", name)
+                if wire_name in document and document[wire_name] is not None:
+                    params[name] = _decode(member, document[wire_name])
+        return params
+
+    def validate(self, operation: OperationModel, params: dict[str, Any]) -> None:
+        shape = operation.input_shape
+        if shape is None:
+            return
+        problems: list[str] = []
+        check(shape, params, "", problems)
+        if problems:
+            raise validation_error(problems)
+
+    # -- output --------------------------------------------------------------------------------------
+    def serialize(self, operation: OperationModel, output: dict[str, Any] | None) -> WireResponse:
+        status = int(operation.http.get("responseCode", 200))
+        response = WireResponse(status=status)
+        shape = operation.output_shape
+        if shape is None or output is None:
+            return response
+        payload_name = shape.serialization.get("payload")
+        body: dict[str, Any] = {}
+        for name, member in shape.members.items():
+            value = output.get(name)
+            if value is None:
+                continue
+            location = member.serialization.get("location")
+            wire_name = member.serialization.get("name", name)
+            if location == "statusCode":
+                response.status = int(value)
+            elif location == "header":
+                response.headers[wire_name] = _to_header(member, value)
+            elif location == "headers":
+                for key, item in value.items():
+                    response.headers[wire_name + key] = str(item)
+            elif name == payload_name:
+                if member.type_name == "blob":
+                    response.body = value if isinstance(value, bytes) else bytes(value)
+                elif member.type_name == "string":
+                    response.body = value.encode()
+                else:
+                    response.body = orjson.dumps(_encode(member, value))
+                    response.headers["Content-Type"] = "application/json"
+            else:
+                body[wire_name] = _encode(member, value)
+        if payload_name is None and (body or response.status != 204):
+            response.body = orjson.dumps(body)
+            response.headers["Content-Type"] = "application/json"
+        return response
+
+    def serialize_error(self, error: AwsError) -> WireResponse:
+        message_key = self._message_keys.get(error.code, "message")
+        document: dict[str, Any] = {}
+        if error.code != "ValidationException":
+            document["Type"] = "User" if error.sender_fault else "Service"
+        document[message_key] = error.message
+        document.update(error.fields)
+        headers = {"x-amzn-ErrorType": error.code, "Content-Type": "application/json", **error.headers}
+        return WireResponse(status=error.status, headers=headers, body=orjson.dumps(document))
+
+
+# -- value conversion --------------------------------------------------------------------------------
+def _json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise AwsError("SerializationException", f"Could not parse request body: {exc}") from None
+
+
+def _from_text(shape: Shape, text: str) -> Any:
+    kind = shape.type_name
+    try:
+        if kind in ("integer", "long"):
+            return int(text)
+        if kind in ("float", "double"):
+            return float(text)
+    except ValueError:
+        raise AwsError("SerializationException", f"Cannot convert '{text}' to {kind}") from None
+    if kind == "boolean":
+        return text.lower() == "true"
+    return text
+
+
+def _from_header(shape: Shape, text: str) -> Any:
+    if shape.serialization.get("jsonvalue"):
+        return orjson.loads(base64.b64decode(text))
+    return _from_text(shape, text)
+
+
+def _decode_members(shape: Shape, value: Any) -> Any:
+    return _decode(shape, value)
+
+
+def _decode(shape: Shape, value: Any) -> Any:
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        assert isinstance(shape, StructureShape)
+        out: dict[str, Any] = {}
+        for name, member in shape.members.items():
+            wire_name = member.serialization.get("name", name)
+            if wire_name in value and value[wire_name] is not None:
+                out[name] = _decode(member, value[wire_name])
+        return out
+    if kind == "list" and isinstance(value, list):
+        return [_decode(shape.member, item) for item in value]  # type: ignore[attr-defined]
+    if kind == "map" and isinstance(value, dict):
+        return {k: _decode(shape.value, v) for k, v in value.items()}  # type: ignore[attr-defined]
+    if kind == "blob":
+        if not isinstance(value, str):
+            raise AwsError("SerializationException", "Expected a base64 string")
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error:
+            raise AwsError("InvalidParameterValueException", "Could not decode base64 content.") from None
+    if kind in ("integer", "long"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise AwsError(
+                "SerializationException", f"NUMBER_VALUE can not be converted to {kind}: {value!r}"
+            )
+        return int(value)
+    if kind == "timestamp" and isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, UTC)
+    return value
+
+
+def _encode(shape: Shape, value: Any) -> Any:
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for name, member in shape.members.items():  # type: ignore[attr-defined]
+            item = value.get(name)
+            if item is not None:
+                out[member.serialization.get("name", name)] = _encode(member, item)
+        return out
+    if kind == "list":
+        return [_encode(shape.member, item) for item in value]  # type: ignore[attr-defined]
+    if kind == "map":
+        return {k: _encode(shape.value, v) for k, v in value.items()}  # type: ignore[attr-defined]
+    if kind == "blob":
+        return base64.b64encode(value).decode()
+    if kind == "timestamp":
+        if isinstance(value, datetime):
+            return value.timestamp()
+        return float(value)
+    return value
+
+
+def _to_header(shape: Shape, value: Any) -> str:
+    if shape.type_name == "boolean":
+        return "true" if value else "false"
+    if shape.type_name == "timestamp":
+        stamp = value.timestamp() if isinstance(value, datetime) else float(value)
+        return formatdate(stamp, usegmt=True)
+    return str(value)

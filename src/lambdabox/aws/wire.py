@@ -1,0 +1,30 @@
+"""Protocol-neutral request and response records passed between the HTTP edge and service front ends."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+
+@dataclass(frozen=True)
+class WireRequest:
+    method: str
+    raw_path: str  # percent-encoded, without the query string
+    query_string: str
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    client_host: str = "127.0.0.1"
+
+    def query(self) -> list[tuple[str, str]]:
+        return parse_qsl(self.query_string, keep_blank_values=True)
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name.lower(), default)
+
+
+@dataclass
+class WireResponse:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""

@@ -1,0 +1,1 @@
+"""The `lambdabox` command: thin commands that parse, call, and print."""

@@ -1,0 +1,84 @@
+"""Settings: one frozen object, built by a pure function from the environment and flags."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4566
+DEFAULT_ACCOUNT_ID = "000000000000"
+DEFAULT_REGION = "us-east-1"
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    """`$LAMBDABOX_DATA_DIR`, else `$XDG_DATA_HOME/lambdabox`, else `~/.local/share/lambdabox`."""
+    if env.get("LAMBDABOX_DATA_DIR"):
+        return Path(env["LAMBDABOX_DATA_DIR"]).expanduser()
+    xdg = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".local" / "share")
+    return Path(xdg) / "lambdabox"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ))
+    account_id: str = DEFAULT_ACCOUNT_ID
+    region: str = DEFAULT_REGION
+    # Root credentials given by the environment; None means "generate or load from the data dir".
+    root_access_key_id: str | None = None
+    root_secret_access_key: str | None = None
+    # Host name functions and clients use to reach the platform (the bind address unless it is a wildcard).
+    advertised_host: str = DEFAULT_HOST
+    account_concurrency: int = 1000
+    # Seconds an idle execution environment is kept warm before it is reaped.
+    idle_timeout: float = 600.0
+    # Delays before the 2nd and 3rd attempt of a failed asynchronous invocation (AWS: ~1 and ~2 minutes).
+    async_retry_delays: tuple[float, ...] = (60.0, 120.0)
+    # Interpreter that runs the bundled Python runtime (python3.9 … python3.14 all map to it).
+    python_executable: str = sys.executable
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.advertised_host}:{self.port}"
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in text.split(",") if part.strip())
+
+
+def load_settings(env: Mapping[str, str], **overrides: object) -> Settings:
+    """Build settings from `LAMBDABOX_*` variables, then apply explicit (flag) overrides that are not None."""
+    settings = Settings(data_dir=default_data_dir(env))
+    from_env: dict[str, object] = {}
+    if env.get("LAMBDABOX_HOST"):
+        from_env["host"] = env["LAMBDABOX_HOST"]
+    if env.get("LAMBDABOX_PORT"):
+        from_env["port"] = int(env["LAMBDABOX_PORT"])
+    if env.get("LAMBDABOX_ACCOUNT_ID"):
+        from_env["account_id"] = env["LAMBDABOX_ACCOUNT_ID"]
+    if env.get("LAMBDABOX_REGION"):
+        from_env["region"] = env["LAMBDABOX_REGION"]
+    if env.get("LAMBDABOX_ROOT_ACCESS_KEY_ID"):
+        from_env["root_access_key_id"] = env["LAMBDABOX_ROOT_ACCESS_KEY_ID"]
+    if env.get("LAMBDABOX_ROOT_SECRET_ACCESS_KEY"):
+        from_env["root_secret_access_key"] = env["LAMBDABOX_ROOT_SECRET_ACCESS_KEY"]
+    if env.get("LAMBDABOX_ACCOUNT_CONCURRENCY"):
+        from_env["account_concurrency"] = int(env["LAMBDABOX_ACCOUNT_CONCURRENCY"])
+    if env.get("LAMBDABOX_IDLE_TIMEOUT"):
+        from_env["idle_timeout"] = float(env["LAMBDABOX_IDLE_TIMEOUT"])
+    if env.get("LAMBDABOX_ASYNC_RETRY_DELAYS"):
+        from_env["async_retry_delays"] = _floats(env["LAMBDABOX_ASYNC_RETRY_DELAYS"])
+    if env.get("LAMBDABOX_PYTHON"):
+        from_env["python_executable"] = env["LAMBDABOX_PYTHON"]
+    settings = replace(settings, **from_env)  # type: ignore[arg-type]
+    explicit = {k: v for k, v in overrides.items() if v is not None}
+    if "data_dir" in explicit:
+        explicit["data_dir"] = Path(str(explicit["data_dir"])).expanduser()
+    settings = replace(settings, **explicit)  # type: ignore[arg-type]
+    advertised = settings.host if settings.host not in ("0.0.0.0", "::", "") else DEFAULT_HOST
+    return replace(settings, advertised_host=advertised)

@@ -1,0 +1,1 @@
+"""The domain: functions, versions, aliases, invocations and their rules. No HTTP, no processes."""

@@ -1,0 +1,425 @@
+"""Functions and their versions: create, read, update, publish, delete, and resolving what to run."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
+
+import orjson
+
+from lambdabox.core.models import (
+    LATEST,
+    Alias,
+    Function,
+    FunctionState,
+    FunctionVersion,
+    LoggingConfig,
+    UpdateStatus,
+)
+from lambdabox.core.names import Account, FunctionRef, is_version
+from lambdabox.core.runtimes import check_runtime
+from lambdabox.errors import AwsError
+from lambdabox.storage.interfaces import CodeStore, FunctionStore
+
+MAX_ZIP_BYTES = 52_428_800
+MAX_ENVIRONMENT_BYTES = 4096
+RESERVED_VARIABLES = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    }
+)
+
+Defer = Callable[[Callable[[], None]], None]
+
+
+@dataclass(frozen=True)
+class ConfigChanges:
+    """Settable configuration; None means "not given" (keep the current or default value)."""
+
+    runtime: str | None = None
+    handler: str | None = None
+    role: str | None = None
+    description: str | None = None
+    timeout: int | None = None
+    memory_size: int | None = None
+    ephemeral_storage: int | None = None
+    environment: dict[str, str] | None = None
+    tracing_mode: str | None = None
+    layers: tuple[str, ...] | None = None
+    logging: LoggingConfig | None = None
+    dead_letter_target: str | None = None
+    kms_key_arn: str | None = None
+    architectures: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What an invocation runs: a concrete version, and the ARN the caller addressed."""
+
+    version: FunctionVersion
+    invoked_arn: str
+    qualifier: str  # as addressed: $LATEST, a number or an alias name
+
+
+def now_text() -> str:
+    stamp = datetime.now(UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}+0000"
+
+
+def new_revision() -> str:
+    return str(uuid.uuid4())
+
+
+def not_found(arn: str) -> AwsError:
+    return AwsError("ResourceNotFoundException", f"Function not found: {arn}", 404)
+
+
+class FunctionService:
+    def __init__(
+        self,
+        store: FunctionStore,
+        code: CodeStore,
+        account: Account,
+        defer: Defer,
+        on_change: Callable[[str], None] = lambda name: None,
+    ) -> None:
+        self._store = store
+        self._code = code
+        self.account = account
+        self._defer = defer
+        self._on_change = on_change  # execution environments of `name` must not be reused
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def function(self, name: str, qualifier: str | None = None) -> Function:
+        function = self._store.get_function(name)
+        if function is None:
+            raise not_found(self.account.function_arn(name, qualifier or LATEST))
+        return function
+
+    def version(self, name: str, version: str = LATEST) -> FunctionVersion:
+        found = self._store.get_version(name, version)
+        if found is None:
+            raise not_found(self.account.function_arn(name, version))
+        return found
+
+    def resolve(self, ref: FunctionRef, pick: Callable[[], float] = random.random) -> Resolved:
+        """The version to run for `ref`; aliases with weighted routing pick one per call."""
+        qualifier = ref.qualifier or LATEST
+        invoked = self.account.function_arn(ref.name, ref.qualifier)
+        if is_version(qualifier):
+            return Resolved(self.version(ref.name, qualifier), invoked, qualifier)
+        alias = self.alias(ref.name, qualifier)
+        target = alias.function_version
+        for extra, weight in alias.additional_weights.items():
+            if pick() < weight:
+                target = extra
+        return Resolved(self.version(ref.name, target), invoked, qualifier)
+
+    def alias(self, name: str, alias_name: str) -> Alias:
+        alias = self._store.get_alias(name, alias_name)
+        if alias is None:
+            self.function(name)
+            raise AwsError(
+                "ResourceNotFoundException",
+                f"Alias not found: {self.account.function_arn(name, alias_name)}",
+                404,
+            )
+        return alias
+
+    def list_latest(self, all_versions: bool = False) -> list[FunctionVersion]:
+        result: list[FunctionVersion] = []
+        for function in self._store.list_functions():
+            if all_versions:
+                result.extend(self._store.list_versions(function.name))
+            else:
+                latest = self._store.get_version(function.name, LATEST)
+                if latest is not None:
+                    result.append(latest)
+        return result
+
+    def list_versions(self, name: str) -> list[FunctionVersion]:
+        self.function(name)
+        return self._store.list_versions(name)
+
+    # -- creating and changing -------------------------------------------------------------------------
+    def create(
+        self, name: str, zip_file: bytes, changes: ConfigChanges, publish: bool, tags: dict[str, str]
+    ) -> FunctionVersion:
+        if changes.runtime is None:
+            raise AwsError(
+                "InvalidParameterValueException", "Runtime is required for .zip deployment packages."
+            )
+        if not changes.handler:
+            raise AwsError(
+                "InvalidParameterValueException", "Handler is required for .zip deployment packages."
+            )
+        _check_config(changes)
+        if self._store.get_function(name) is not None:
+            raise AwsError(
+                "ResourceConflictException", f"Function already exist: {name}", 409, fields={"Type": "User"}
+            )
+        code = self._code.put_zip(_check_zip_size(zip_file))
+        assert changes.role is not None
+        latest = _apply(
+            FunctionVersion(
+                name=name,
+                version=LATEST,
+                code=code,
+                runtime=changes.runtime,
+                handler=changes.handler,
+                role=changes.role,
+                last_modified=now_text(),
+                revision_id=new_revision(),
+            ),
+            changes,
+        )
+        with self._store.transaction():
+            if self._store.get_function(name) is not None:
+                raise AwsError("ResourceConflictException", f"Function already exist: {name}", 409)
+            self._store.put_function(Function(name=name, created=time.time(), tags=dict(tags)))
+            self._store.put_version(latest)
+        self._defer(lambda: self._activate(name))
+        if publish:
+            return replace(
+                self.publish(name, None, "", None, require_active=False), state=FunctionState.PENDING
+            )
+        return latest
+
+    def _activate(self, name: str) -> None:
+        with self._store.transaction():
+            for version in self._store.list_versions(name):
+                if version.state is FunctionState.PENDING:
+                    self._store.put_version(
+                        replace(
+                            version, state=FunctionState.ACTIVE, state_reason=None, state_reason_code=None
+                        )
+                    )
+
+    def _check_updatable(self, current: FunctionVersion, revision_id: str | None) -> None:
+        if revision_id is not None and revision_id != current.revision_id:
+            raise AwsError(
+                "PreconditionFailedException",
+                "The Revision Id provided does not match the latest Revision Id. "
+                "Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+                412,
+            )
+        if current.state is FunctionState.PENDING or current.last_update_status is UpdateStatus.IN_PROGRESS:
+            raise AwsError(
+                "ResourceConflictException",
+                "The operation cannot be performed at this time. An update is in progress for resource: "
+                f"{self.account.function_arn(current.name)}",
+                409,
+            )
+
+    def update_code(
+        self, name: str, zip_file: bytes, publish: bool, dry_run: bool, revision_id: str | None
+    ) -> FunctionVersion:
+        current = self.version(name)
+        self._check_updatable(current, revision_id)
+        code = self._code.put_zip(_check_zip_size(zip_file))
+        updated = _in_progress(replace(current, code=code))
+        if dry_run:
+            return replace(current, code=code)
+        return self._commit_update(updated, publish)
+
+    def update_configuration(
+        self, name: str, changes: ConfigChanges, revision_id: str | None
+    ) -> FunctionVersion:
+        current = self.version(name)
+        self._check_updatable(current, revision_id)
+        if changes.runtime is not None:
+            check_runtime(changes.runtime)
+        _check_config(changes)
+        return self._commit_update(_in_progress(_apply(current, changes)), publish=False)
+
+    def _commit_update(self, updated: FunctionVersion, publish: bool) -> FunctionVersion:
+        with self._store.transaction():
+            self._store.put_version(updated)
+        self._on_change(updated.name)
+        self._defer(lambda: self._finish_update(updated.name))
+        if publish:
+            self._finish_update(updated.name)
+            return self.publish(updated.name, None, "", None)
+        return updated
+
+    def _finish_update(self, name: str) -> None:
+        with self._store.transaction():
+            current = self._store.get_version(name, LATEST)
+            if current is not None and current.last_update_status is UpdateStatus.IN_PROGRESS:
+                self._store.put_version(
+                    replace(
+                        current,
+                        last_update_status=UpdateStatus.SUCCESSFUL,
+                        last_update_status_reason=None,
+                        last_update_status_reason_code=None,
+                    )
+                )
+
+    def publish(
+        self,
+        name: str,
+        code_sha256: str | None,
+        description: str,
+        revision_id: str | None,
+        require_active: bool = True,
+    ) -> FunctionVersion:
+        with self._store.transaction():
+            function = self.function(name)
+            latest = self.version(name)
+            if require_active:
+                self._check_updatable(latest, revision_id)
+            if code_sha256 is not None and code_sha256 != latest.code.sha256:
+                raise AwsError(
+                    "InvalidParameterValueException",
+                    f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in $LATEST "
+                    f"({latest.code.sha256}). Please try again with the CodeSHA256 in $LATEST.",
+                )
+            versions = self._store.list_versions(name)
+            newest = versions[-1] if len(versions) > 1 else None
+            if newest is not None and _same_content(newest, latest):
+                return newest
+            number = str(function.last_published + 1)
+            version = replace(
+                latest,
+                version=number,
+                description=description or latest.description,
+                revision_id=new_revision(),
+                last_modified=now_text(),
+                state=latest.state,
+                last_update_status=None if latest.state is FunctionState.PENDING else UpdateStatus.SUCCESSFUL,
+                last_update_status_reason=None,
+                last_update_status_reason_code=None,
+            )
+            self._store.put_function(replace(function, last_published=function.last_published + 1))
+            self._store.put_version(version)
+        return version
+
+    def delete(self, name: str, qualifier: str | None) -> None:
+        self.function(name, qualifier)
+        if qualifier is None:
+            self._store.delete_function(name)
+            self._on_change(name)
+            return
+        if qualifier == LATEST:
+            raise AwsError(
+                "InvalidParameterValueException",
+                "$LATEST version cannot be deleted without deleting the function.",
+            )
+        if not is_version(qualifier):
+            raise AwsError(
+                "InvalidParameterValueException", "Deletion of aliases is not supported by DeleteFunction."
+            )
+        self.version(name, qualifier)
+        for alias in self._store.list_aliases(name):
+            if alias.function_version == qualifier or qualifier in alias.additional_weights:
+                raise AwsError(
+                    "ResourceConflictException",
+                    f"Unable to delete version because the following aliases reference it: [{alias.name}]",
+                    409,
+                )
+        self._store.delete_version(name, qualifier)
+        self._on_change(name)
+
+    def put_function(self, function: Function) -> None:
+        self._store.put_function(function)
+
+
+def _same_content(a: FunctionVersion, b: FunctionVersion) -> bool:
+    ignored = {
+        "version",
+        "revision_id",
+        "last_modified",
+        "state",
+        "state_reason",
+        "state_reason_code",
+        "last_update_status",
+        "last_update_status_reason",
+        "last_update_status_reason_code",
+    }
+    return all(
+        getattr(a, f.name) == getattr(b, f.name) for f in fields(FunctionVersion) if f.name not in ignored
+    )
+
+
+def _in_progress(version: FunctionVersion) -> FunctionVersion:
+    return replace(
+        version,
+        last_modified=now_text(),
+        revision_id=new_revision(),
+        last_update_status=UpdateStatus.IN_PROGRESS,
+        last_update_status_reason="The function is being created.",
+        last_update_status_reason_code="Creating",
+    )
+
+
+def _apply(version: FunctionVersion, changes: ConfigChanges) -> FunctionVersion:
+    updates = {
+        f.name: getattr(changes, f.name)
+        for f in fields(ConfigChanges)
+        if getattr(changes, f.name) is not None
+    }
+    if "dead_letter_target" in updates and updates["dead_letter_target"] == "":
+        updates["dead_letter_target"] = None
+    if "environment" in updates and not updates["environment"]:
+        updates["environment"] = {}
+    return replace(version, **updates)
+
+
+def _check_zip_size(data: bytes) -> bytes:
+    if len(data) > MAX_ZIP_BYTES:
+        raise AwsError(
+            "RequestEntityTooLargeException", f"Zipped size must be smaller than {MAX_ZIP_BYTES} bytes", 413
+        )
+    return data
+
+
+def _check_config(changes: ConfigChanges) -> None:
+    if changes.runtime is not None:
+        check_runtime(changes.runtime)
+    if changes.environment is not None:
+        reserved = sorted(k for k in changes.environment if k in RESERVED_VARIABLES)
+        if reserved:
+            raise AwsError(
+                "InvalidParameterValueException",
+                f"Lambda was unable to configure your environment variables because the environment variables "
+                f"you have provided contains reserved keys that are currently not supported for modification. "
+                f"Reserved keys used in this request: {', '.join(reserved)}",
+            )
+        measured = orjson.dumps(changes.environment).decode()
+        if len(measured.encode()) > MAX_ENVIRONMENT_BYTES:
+            raise AwsError(
+                "InvalidParameterValueException",
+                "Lambda was unable to configure your environment variables because the environment variables "
+                f"you have provided exceeded the 4KB limit. String measured: {measured}",
+            )
+    if changes.layers:
+        raise AwsError("InvalidParameterValueException", f"Layer version {changes.layers[0]} does not exist.")
+    if changes.architectures is not None and len(changes.architectures) != 1:
+        raise AwsError(
+            "ValidationException",
+            "1 validation error detected: Value '["
+            + ", ".join(changes.architectures)
+            + "]' at 'architectures' "
+            "failed to satisfy constraint: Member must have length less than or equal to 1",
+        )

@@ -1,0 +1,369 @@
+"""One execution environment: a runtime process, its Runtime API endpoint, its log stream.
+
+Lifecycle (explicit state machine):
+    STARTING --first /next--> IDLE --invoke--> BUSY --response/error--> IDLE
+    any --timeout / crash / init failure / kill--> DEAD
+The environment, not the function, enforces the timeout: it kills the process group when time is up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import os
+import shutil
+import signal
+import time
+import uuid
+from base64 import b64encode
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from lambdabox.api.runtime.server import NextInvocation, RuntimeApiError, RuntimeApiServer
+from lambdabox.core.models import FunctionVersion, InvocationRequest, InvocationResult
+from lambdabox.execution.sandbox import LaunchSpec, Sandbox, SandboxProcess
+from lambdabox.observability import logs
+from lambdabox.observability.logs import LogSink
+
+INIT_LIMIT_S = 10.0
+TAIL_BYTES = 4096
+
+
+class EnvState(enum.Enum):
+    STARTING = "starting"
+    IDLE = "idle"
+    BUSY = "busy"
+    DEAD = "dead"
+
+
+@dataclass
+class _Invocation:
+    request: InvocationRequest
+    future: asyncio.Future[InvocationResult]
+    submitted: float
+    handed_at: float | None = None
+    timer: asyncio.TimerHandle | None = None
+    tail: list[str] = field(default_factory=list)
+    started_logged: bool = False
+
+
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    """Everything needed to start one environment of one function version."""
+
+    version: FunctionVersion
+    launch: LaunchSpec  # argv/env/cwd without the per-environment values below
+    region: str
+    tmp_dir: Path | None = None  # the environment's private temp directory, removed when it dies
+    initialization_type: str = "on-demand"
+
+
+class ExecutionEnvironment:
+    def __init__(
+        self,
+        spec: EnvironmentSpec,
+        sandbox: Sandbox,
+        sink: LogSink,
+        on_dead: Callable[[ExecutionEnvironment], None],
+    ) -> None:
+        self.id = uuid.uuid4().hex
+        self.spec = spec
+        self.version = spec.version
+        self.state = EnvState.STARTING
+        self.log_group = spec.version.log_group
+        self.log_stream = logs.stream_name(spec.version.version)
+        self.last_used = time.monotonic()
+        self.init_duration_ms: float | None = None
+        self._sandbox = sandbox
+        self._sink = sink
+        self._on_dead = on_dead
+        self._server = RuntimeApiServer(self)
+        self._process: SandboxProcess | None = None
+        self._spawned_at = 0.0
+        self._active: _Invocation | None = None
+        self._waiter: asyncio.Future[NextInvocation] | None = None
+        self._partial = b""
+        self._init_timer: asyncio.TimerHandle | None = None
+        self._report_init = True
+        self._closed = False
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        endpoint = await self._server.start()
+        launch = self.spec.launch
+        env = dict(launch.env)
+        env["AWS_LAMBDA_RUNTIME_API"] = endpoint
+        env["AWS_LAMBDA_LOG_STREAM_NAME"] = self.log_stream
+        env["AWS_LAMBDA_INITIALIZATION_TYPE"] = self.spec.initialization_type
+        self._sink.open_stream(self.log_group, self.log_stream)
+        self._log(logs.init_start_line(self.version.runtime, self.spec.region))
+        self._spawned_at = time.perf_counter()
+        try:
+            self._process = self._sandbox.start(LaunchSpec(launch.argv, env, launch.cwd, launch.memory_mb))
+        except OSError as exc:
+            self._server.close()
+            self.state = EnvState.DEAD
+            raise RuntimeError(f"could not start the runtime: {exc}") from exc
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self._process.output_fd, self._read_output)
+        self._process.on_exit(self._exited)
+        self._init_timer = loop.call_later(INIT_LIMIT_S + self.version.timeout, self._init_timed_out)
+
+    def kill(self) -> None:
+        if self._process is not None and self.state is not EnvState.DEAD:
+            self._process.kill()
+        elif self._process is None:
+            self._die()
+
+    @property
+    def alive(self) -> bool:
+        return self.state is not EnvState.DEAD
+
+    # -- invoking --------------------------------------------------------------------------------------
+    async def invoke(self, request: InvocationRequest) -> InvocationResult:
+        assert self._active is None and self.state in (EnvState.STARTING, EnvState.IDLE)
+        future: asyncio.Future[InvocationResult] = asyncio.get_running_loop().create_future()
+        self._active = _Invocation(request, future, time.perf_counter())
+        if self.state is EnvState.IDLE:
+            self.state = EnvState.BUSY
+            if self._waiter is not None and not self._waiter.done():
+                self._waiter.set_result(self._hand_over())
+        try:
+            return await future
+        finally:
+            self.last_used = time.monotonic()
+
+    def _hand_over(self) -> NextInvocation:
+        active = self._active
+        assert active is not None
+        active.handed_at = time.perf_counter()
+        timeout = self.version.timeout
+        active.timer = asyncio.get_running_loop().call_later(timeout, self._timed_out, active)
+        request = active.request
+        self._log(logs.start_line(request.request_id, self.version.version))
+        active.started_logged = True
+        return NextInvocation(
+            request_id=request.request_id,
+            deadline_ms=int(time.time() * 1000 + timeout * 1000),
+            invoked_arn=request.invoked_arn,
+            payload=request.payload,
+            trace_id=request.trace_id,
+            client_context=request.client_context,
+            cognito_identity=request.cognito_identity,
+            content_type=request.content_type,
+        )
+
+    # -- RuntimeBackend (called by the Runtime API server) ---------------------------------------------
+    async def next_invocation(self) -> NextInvocation:
+        if self.state is EnvState.DEAD:
+            raise RuntimeApiError(500, "Runtime.ExitError", "The environment is shutting down")
+        if self.state is EnvState.STARTING:
+            self.init_duration_ms = (time.perf_counter() - self._spawned_at) * 1000
+            if self._init_timer is not None:
+                self._init_timer.cancel()
+            self.state = EnvState.IDLE
+        if self.state is EnvState.IDLE and self._active is not None:
+            self.state = EnvState.BUSY
+            return self._hand_over()
+        self._waiter = asyncio.get_running_loop().create_future()
+        return await self._waiter
+
+    def _current(self, request_id: str) -> _Invocation:
+        active = self._active
+        if active is None or active.handed_at is None or active.request.request_id != request_id:
+            raise RuntimeApiError(400, "InvalidRequestID", f"Invalid request ID: {request_id!r}")
+        return active
+
+    def post_response(self, request_id: str, body: bytes, content_type: str | None) -> None:
+        active = self._current(request_id)
+        self._finish(active, body, None, content_type or "application/json")
+
+    def post_error(self, request_id: str, body: bytes, error_type: str | None) -> None:
+        active = self._current(request_id)
+        self._finish(
+            active, body or _error_body(error_type or "Runtime.Unknown", ""), error_type or "Runtime.Unknown"
+        )
+
+    def post_init_error(self, body: bytes, error_type: str | None) -> None:
+        if self.state is not EnvState.STARTING:
+            raise RuntimeApiError(403, "InvalidStateTransition", "Init error reported after init completed")
+        active = self._active
+        self.state = EnvState.DEAD
+        if active is not None:
+            self._finish(
+                active,
+                body or _error_body(error_type or "Runtime.Unknown", ""),
+                error_type or "Runtime.Unknown",
+            )
+
+    # -- completion ------------------------------------------------------------------------------------
+    def _finish(
+        self,
+        active: _Invocation,
+        payload: bytes,
+        error_type: str | None,
+        content_type: str = "application/json",
+        status: str | None = None,
+    ) -> None:
+        if active.future.done():
+            return
+        self._drain()
+        if active.timer is not None:
+            active.timer.cancel()
+        now = time.perf_counter()
+        duration_ms = (now - (active.handed_at or active.submitted)) * 1000
+        request_id = active.request.request_id
+        if not active.started_logged:
+            self._log(logs.start_line(request_id, self.version.version))
+        if (
+            status is None
+            and error_type is not None
+            and (error_type.startswith("Runtime.") or active.handed_at is None)
+        ):
+            status = "error"
+        self._log(logs.end_line(request_id))
+        memory = self._process.max_memory_mb() if self._process is not None else 0
+        init = self.init_duration_ms if self._report_init else None
+        self._report_init = False
+        self._log(
+            logs.report_line(
+                request_id,
+                duration_ms,
+                self.version.memory_size,
+                memory,
+                init,
+                status,
+                error_type if status == "error" else None,
+            )
+        )
+        tail = None
+        if active.request.tail_logs:
+            text = "".join(active.tail).encode()
+            tail = b64encode(text[-TAIL_BYTES:]).decode()
+        self._active = None
+        if self.state is EnvState.BUSY:
+            self.state = EnvState.IDLE
+        active.future.set_result(
+            InvocationResult(
+                request_id=request_id,
+                payload=payload,
+                executed_version=self.version.version,
+                function_error="Unhandled" if error_type is not None else None,
+                error_type=error_type,
+                log_tail=tail,
+                content_type=content_type,
+            )
+        )
+
+    def _timed_out(self, active: _Invocation) -> None:
+        if active is not self._active or active.future.done():
+            return
+        timeout = float(self.version.timeout)
+        request_id = active.request.request_id
+        self._drain()
+        self._log(logs.timeout_line(request_id, timeout))
+        message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
+        self.state = EnvState.DEAD
+        self._finish(active, _error_body("Sandbox.Timedout", message), "Sandbox.Timedout", status="timeout")
+        self.kill()
+
+    def _init_timed_out(self) -> None:
+        if self.state is EnvState.STARTING and self._active is not None:
+            self._timed_out(self._active)
+
+    def _exited(self, returncode: int) -> None:
+        self._drain()
+        active = self._active
+        if active is not None and not active.future.done():
+            request_id = active.request.request_id
+            reason = (
+                "Runtime exited without providing a reason"
+                if returncode == 0
+                else f"Runtime exited with error: {_exit_text(returncode)}"
+            )
+            self.state = EnvState.DEAD
+            self._finish(
+                active,
+                _error_body("Runtime.ExitError", f"RequestId: {request_id} Error: {reason}"),
+                "Runtime.ExitError",
+            )
+        self._die()
+
+    def _die(self) -> None:
+        self.state = EnvState.DEAD
+        if self._closed:
+            return
+        self._closed = True
+        if self._init_timer is not None:
+            self._init_timer.cancel()
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.cancel()
+        self._server.close()
+        if self._process is not None and self._process.output_fd >= 0:
+            with contextlib.suppress(ValueError, OSError):
+                asyncio.get_running_loop().remove_reader(self._process.output_fd)
+            with contextlib.suppress(OSError):
+                os.close(self._process.output_fd)
+            self._process.output_fd = -1
+        self._sink.flush()
+        if self.spec.tmp_dir is not None:
+            shutil.rmtree(self.spec.tmp_dir, ignore_errors=True)
+        self._on_dead(self)
+
+    # -- logs ------------------------------------------------------------------------------------------
+    def _log(self, text: str) -> None:
+        self._sink.emit(self.log_group, self.log_stream, text)
+        if self._active is not None and self._active.request.tail_logs:
+            self._active.tail.append(text)
+
+    def _read_output(self) -> None:
+        if self._drain():  # end of file: the process (and all it started) closed its output
+            process = self._process
+            if process is not None and process.output_fd >= 0:
+                asyncio.get_running_loop().remove_reader(process.output_fd)
+
+    def _drain(self) -> bool:
+        """Read everything the process has written so far; complete lines become log events.
+
+        Returns True at end of file."""
+        process = self._process
+        if process is None or process.output_fd < 0:
+            return True
+        chunks = [self._partial]
+        eof = False
+        while True:
+            try:
+                chunk = os.read(process.output_fd, 65536)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                eof = True
+                break
+            if not chunk:
+                eof = True
+                break
+            chunks.append(chunk)
+        data = b"".join(chunks)
+        if not data:
+            return eof
+        *lines, self._partial = data.split(b"\n")
+        for line in lines:
+            self._log(line.decode("utf-8", "replace") + "\n")
+        if len(self._partial) > 256 * 1024:  # a runaway line without newline: cut it
+            self._log(self._partial.decode("utf-8", "replace"))
+            self._partial = b""
+        return eof
+
+
+def _error_body(error_type: str, message: str) -> bytes:
+    return orjson.dumps({"errorType": error_type, "errorMessage": message})
+
+
+def _exit_text(returncode: int) -> str:
+    if returncode < 0:
+        return f"signal: {signal.Signals(-returncode).name.lower().removeprefix('sig')}"
+    return f"exit status {returncode}"

@@ -1,0 +1,139 @@
+"""Sandboxes start an environment's process and enforce what the process itself cannot be trusted with.
+
+`ProcessSandbox` is the portable baseline: its own session (process group), its own working and temp
+directories, stdout+stderr into one pipe the platform reads, exit noticed through a pidfd.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    cwd: Path
+    memory_mb: int
+
+
+class SandboxProcess(Protocol):
+    pid: int
+    output_fd: int  # non-blocking read end of the process's stdout+stderr
+
+    def kill(self) -> None: ...
+    def max_memory_mb(self) -> int: ...
+    def on_exit(self, callback: Callable[[int], None]) -> None: ...
+
+
+class Sandbox(Protocol):
+    def start(self, spec: LaunchSpec) -> SandboxProcess: ...
+
+
+class _Process:
+    def __init__(self, popen: subprocess.Popen[bytes], output_fd: int) -> None:
+        self._popen = popen
+        self.pid = popen.pid
+        self.output_fd = output_fd
+        self.returncode: int | None = None
+        self._callbacks: list[Callable[[int], None]] = []
+        self._pidfd = os.pidfd_open(self.pid)
+        asyncio.get_running_loop().add_reader(self._pidfd, self._reap)
+
+    def _reap(self) -> None:
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid, status = self.pid, 0
+        if pid == 0:
+            return
+        loop = asyncio.get_running_loop()
+        loop.remove_reader(self._pidfd)
+        os.close(self._pidfd)
+        self.returncode = os.waitstatus_to_exitcode(status)
+        self._popen.returncode = self.returncode
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)  # whatever the runtime left behind in its group
+        for callback in self._callbacks:
+            callback(self.returncode)
+
+    def on_exit(self, callback: Callable[[int], None]) -> None:
+        self._callbacks.append(callback)
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGKILL)
+
+    def max_memory_mb(self) -> int:
+        """Peak resident memory of the process and its descendants, in MB."""
+        total_kb = 0
+        for pid in _tree(self.pid):
+            try:
+                with open(f"/proc/{pid}/status", "rb") as handle:
+                    for line in handle:
+                        if line.startswith(b"VmHWM:"):
+                            total_kb += int(line.split()[1])
+                            break
+            except (FileNotFoundError, ProcessLookupError, ValueError):
+                continue
+        return max(1, round(total_kb / 1024))
+
+
+def _tree(root: int) -> list[int]:
+    pids = [root]
+    index = 0
+    while index < len(pids):
+        pid = pids[index]
+        index += 1
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as handle:
+                    pids.extend(int(child) for child in handle.read().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return pids
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL when the platform dies, even by `kill -9` (Linux)."""
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+class ProcessSandbox:
+    """One OS process per environment, in its own session so the whole group can be killed."""
+
+    def start(self, spec: LaunchSpec) -> SandboxProcess:
+        read_fd, write_fd = os.pipe()
+        try:
+            popen = subprocess.Popen(
+                spec.argv,
+                env=spec.env,
+                cwd=spec.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=write_fd,
+                stderr=write_fd,
+                start_new_session=True,
+                close_fds=True,
+                preexec_fn=_die_with_parent,
+            )
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
+        os.set_blocking(read_fd, False)
+        return _Process(popen, read_fd)

@@ -1,0 +1,92 @@
+"""The process environment of an execution environment (spec §1.6), built from a function version."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambdabox.core.models import FunctionVersion
+from lambdabox.execution.environment import EnvironmentSpec
+from lambdabox.execution.sandbox import LaunchSpec
+from lambdabox.runtimes.registry import RuntimeRegistry
+from lambdabox.storage.interfaces import CodeStore
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+
+class EnvironmentFactory:
+    """Turns a function version into the launch description of a new environment."""
+
+    def __init__(
+        self,
+        registry: RuntimeRegistry,
+        code: CodeStore,
+        tmp_root: Path,
+        region: str,
+        endpoint_url: str,
+        credentials: Credentials,
+    ) -> None:
+        self._registry = registry
+        self._code = code
+        self._tmp_root = tmp_root
+        self._region = region
+        self._endpoint = endpoint_url
+        self._credentials = credentials
+
+    def __call__(self, version: FunctionVersion) -> EnvironmentSpec:
+        task_root = self._code.task_root(version.code)
+        launch = self._registry.launch(version.runtime, task_root)
+        self._tmp_root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix="env-", dir=self._tmp_root))
+        python_bin = os.path.dirname(self._registry.python_executable)
+        env: dict[str, str] = {
+            # unreserved defaults, which the function's own variables may override
+            "TZ": ":UTC",
+            "LANG": "en_US.UTF-8",
+            "LC_CTYPE": "C.UTF-8",
+            "PATH": f"{python_bin}:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+            "LD_LIBRARY_PATH": f"/lib64:/usr/lib64:{task_root}:{task_root}/lib:/opt/lib",
+            "PWD": str(task_root),
+            "SHLVL": "0",
+            "HOME": str(tmp),
+            "TMPDIR": str(tmp),
+            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+            "AWS_ENDPOINT_URL": self._endpoint,
+        }
+        if version.logging.log_format == "JSON":
+            env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+            env["AWS_LAMBDA_LOG_LEVEL"] = version.logging.application_log_level or "INFO"
+        env.update(version.environment or {})
+        env.update(launch.env)
+        env.update(
+            {
+                "_HANDLER": version.handler,
+                "AWS_REGION": self._region,
+                "AWS_DEFAULT_REGION": self._region,
+                "AWS_LAMBDA_FUNCTION_NAME": version.name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(version.memory_size),
+                "AWS_LAMBDA_FUNCTION_VERSION": version.version,
+                "AWS_LAMBDA_LOG_GROUP_NAME": version.log_group,
+                "AWS_ACCESS_KEY_ID": self._credentials.access_key_id,
+                "AWS_SECRET_ACCESS_KEY": self._credentials.secret_access_key,
+                "LAMBDA_TASK_ROOT": str(task_root),
+                "LAMBDA_RUNTIME_DIR": str(Path(launch.argv[-1]).parent),
+            }
+        )
+        if self._credentials.session_token:
+            env["AWS_SESSION_TOKEN"] = self._credentials.session_token
+        if launch.execution_env:
+            env["AWS_EXECUTION_ENV"] = launch.execution_env
+        return EnvironmentSpec(
+            version=version,
+            launch=LaunchSpec(launch.argv, env, task_root, version.memory_size),
+            region=self._region,
+            tmp_dir=tmp,
+        )

@@ -1,0 +1,1 @@
+"""Language runtimes bundled with Lambdabox (one sub-package per language)."""

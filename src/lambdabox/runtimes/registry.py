@@ -1,0 +1,89 @@
+"""How each runtime identifier is started: the bundled Python runtime, or a custom `bootstrap`."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambdabox.errors import AwsError
+
+PYTHON_BOOTSTRAP = Path(__file__).parent / "python" / "bootstrap.py"
+# What AWS's Python runtimes ship beside the interpreter; nothing else from our own environment leaks in.
+PYTHON_RUNTIME_DISTRIBUTIONS = (
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "python-dateutil",
+    "six",
+    "urllib3",
+)
+PYTHON_RUNTIMES = frozenset(f"python3.{minor}" for minor in range(9, 15))
+PROVIDED_RUNTIMES = frozenset({"provided.al2", "provided.al2023"})
+
+
+@dataclass(frozen=True)
+class RuntimeLaunch:
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    execution_env: str | None  # AWS_EXECUTION_ENV, not set for provided runtimes
+
+
+class RuntimeRegistry:
+    def __init__(self, python_executable: str, runtime_dir: Path) -> None:
+        self._python = python_executable
+        self._site = runtime_dir / "python" / "site-packages"
+
+    def prepare(self) -> None:
+        """Build the Python runtime's site-packages: links to boto3 and its dependencies only."""
+        self._site.mkdir(parents=True, exist_ok=True)
+        for name in PYTHON_RUNTIME_DISTRIBUTIONS:
+            try:
+                dist = importlib.metadata.distribution(name)
+            except importlib.metadata.PackageNotFoundError:
+                continue
+            tops = {Path(str(f)).parts[0] for f in dist.files or () if not str(f).startswith("..")}
+            base = Path(str(dist.locate_file("")))
+            for top in tops:
+                if top == "__pycache__" or top.endswith(".pth"):
+                    continue
+                link = self._site / top
+                if not link.exists() and (base / top).exists():
+                    with contextlib.suppress(FileExistsError):
+                        os.symlink(base / top, link)
+
+    @property
+    def python_executable(self) -> str:
+        return self._python
+
+    def launch(self, runtime: str, task_root: Path) -> RuntimeLaunch:
+        if runtime in PYTHON_RUNTIMES:
+            return RuntimeLaunch(
+                argv=(self._python, "-S", "-u", str(PYTHON_BOOTSTRAP)),
+                env={"LAMBDABOX_RUNTIME_SITE_PACKAGES": str(self._site)},
+                execution_env=f"AWS_Lambda_{runtime}",
+            )
+        if runtime in PROVIDED_RUNTIMES:
+            for candidate in (task_root / "bootstrap", Path("/opt/bootstrap")):
+                if candidate.is_file() and os.access(candidate, os.X_OK):
+                    return RuntimeLaunch(argv=(str(candidate),), env={}, execution_env=None)
+            raise AwsError(
+                "Runtime.InvalidEntrypoint",
+                f"Couldn't find valid bootstrap(s): [{task_root / 'bootstrap'} /opt/bootstrap]",
+            )
+        raise AwsError(
+            "InvalidRuntimeException",
+            f"The runtime parameter of {runtime} is not yet supported by Lambdabox for invocation "
+            f"(supported: {', '.join(sorted(PYTHON_RUNTIMES | PROVIDED_RUNTIMES))}).",
+            502,
+        )
+
+
+def interpreter_mapping() -> dict[str, str]:
+    """Documented mapping: every python3.x runtime runs on the platform's interpreter."""
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return {runtime: version for runtime in sorted(PYTHON_RUNTIMES)}

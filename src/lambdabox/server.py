@@ -1,0 +1,43 @@
+"""Runs the platform in the foreground under uvicorn until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+
+from lambdabox.app import Platform
+from lambdabox.config import Settings
+from lambdabox.credentials import resolve
+
+
+def serve(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root = resolve(settings)
+    if root.generated:
+        print(
+            "Lambdabox generated root credentials (shown once; `lambdabox credentials` prints them again):\n"
+            f"  AWS_ACCESS_KEY_ID={root.access_key_id}\n  AWS_SECRET_ACCESS_KEY={root.secret_access_key}",
+            file=sys.stderr,
+            flush=True,
+        )
+    platform = Platform(settings, root)
+    config = uvicorn.Config(
+        platform.asgi,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    print(
+        f"Lambdabox listening on {settings.endpoint_url} (data in {settings.data_dir})",
+        file=sys.stderr,
+        flush=True,
+    )
+    server.run()

@@ -1,0 +1,118 @@
+"""Deployment packages on the local filesystem: `<dir>/<sha256 hex>.zip` plus its unpacked tree."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import shutil
+import stat
+import tempfile
+import zipfile
+from pathlib import Path
+
+from lambdabox.core.models import CodeRef
+from lambdabox.errors import AwsError
+
+MAX_UNZIPPED_BYTES = 262_144_000
+
+
+class FileCodeStore:
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        root.mkdir(parents=True, exist_ok=True)
+        for leftover in root.glob(".tmp-*"):  # a crash mid-write leaves these behind
+            shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()
+
+    def put_zip(self, data: bytes) -> CodeRef:
+        digest = hashlib.sha256(data)
+        key = digest.hexdigest()
+        unzipped = _check_zip(data)
+        target = self._root / key
+        if not target.is_dir():
+            tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self._root))
+            try:
+                _extract(data, tmp)
+                zip_tmp = self._root / f".tmp-{key}.zip"
+                with open(zip_tmp, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(zip_tmp, self._root / f"{key}.zip")
+                os.rename(tmp, target)
+            except FileExistsError:  # another writer finished the same package first
+                shutil.rmtree(tmp, ignore_errors=True)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+        return CodeRef(
+            key=key, sha256=base64.b64encode(digest.digest()).decode(), size=len(data), unzipped_size=unzipped
+        )
+
+    def task_root(self, code: CodeRef) -> Path:
+        return self._root / code.key
+
+    def zip_path(self, code: CodeRef) -> Path:
+        return self._root / f"{code.key}.zip"
+
+    def collect(self, live_keys: set[str]) -> None:
+        for entry in self._root.iterdir():
+            key = entry.name.removesuffix(".zip")
+            if entry.name.startswith(".") or key in live_keys:
+                continue
+            if entry.is_dir():
+                _make_writable(entry)
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
+def _check_zip(data: bytes) -> int:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            if archive.testzip() is not None:
+                raise zipfile.BadZipFile("CRC check failed")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+        raise AwsError(
+            "InvalidParameterValueException",
+            f"Could not unzip uploaded file. Please check your file, then try to upload again. ({exc})",
+        ) from None
+    total = sum(info.file_size for info in infos)
+    if total > MAX_UNZIPPED_BYTES:
+        raise AwsError(
+            "InvalidParameterValueException",
+            f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes",
+        )
+    for info in infos:
+        name = info.filename
+        if name.startswith("/") or ".." in Path(name).parts:
+            raise AwsError(
+                "InvalidParameterValueException", f"Could not unzip uploaded file: unsafe path {name!r}"
+            )
+    return total
+
+
+def _extract(data: bytes, target: Path) -> None:
+    """Unpack keeping the archive's Unix modes (a `bootstrap` must stay executable), then make it read-only."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            path = archive.extract(info, target)
+            mode = (info.external_attr >> 16) & 0o777
+            if not info.is_dir():
+                os.chmod(path, (mode or 0o644) | 0o444)
+    for dirpath, dirnames, filenames in os.walk(target):
+        for name in filenames:
+            full = os.path.join(dirpath, name)
+            os.chmod(full, stat.S_IMODE(os.stat(full).st_mode) & ~0o222)
+        for name in dirnames:
+            os.chmod(os.path.join(dirpath, name), 0o555)
+    os.chmod(target, 0o555)
+
+
+def _make_writable(root: Path) -> None:
+    for dirpath, dirnames, _ in os.walk(root):
+        os.chmod(dirpath, 0o755)
+        for name in dirnames:
+            os.chmod(os.path.join(dirpath, name), 0o755)

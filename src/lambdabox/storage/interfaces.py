@@ -1,0 +1,89 @@
+"""The storage contracts the core depends on. Backends: embedded (SQLite + files), later cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from lambdabox.core.models import Alias, CodeRef, Function, FunctionVersion, QueuedEvent
+
+
+class FunctionStore(Protocol):
+    """Functions, their versions and aliases. Writes inside `transaction()` commit together."""
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+    def get_function(self, name: str) -> Function | None: ...
+    def list_functions(self) -> list[Function]: ...
+    def put_function(self, function: Function) -> None: ...
+    def delete_function(self, name: str) -> None: ...  # with its versions and aliases
+    def get_version(self, name: str, version: str) -> FunctionVersion | None: ...
+    def list_versions(self, name: str) -> list[FunctionVersion]: ...  # $LATEST first, then ascending
+    def put_version(self, version: FunctionVersion) -> None: ...
+    def delete_version(self, name: str, version: str) -> None: ...
+    def get_alias(self, function_name: str, alias: str) -> Alias | None: ...
+    def list_aliases(self, function_name: str) -> list[Alias]: ...
+    def put_alias(self, alias: Alias) -> None: ...
+    def delete_alias(self, function_name: str, alias: str) -> None: ...
+
+
+class CodeStore(Protocol):
+    """Deployment packages, content-addressed; `task_root` is the unpacked, read-only tree."""
+
+    def put_zip(self, data: bytes) -> CodeRef: ...
+    def task_root(self, code: CodeRef) -> Path: ...
+    def zip_path(self, code: CodeRef) -> Path: ...
+    def collect(self, live_keys: set[str]) -> None: ...
+
+
+class EventQueue(Protocol):
+    """Durable queue of accepted asynchronous invocations (at-least-once)."""
+
+    def enqueue(self, event: QueuedEvent) -> None: ...
+    def claim(self, now: float, limit: int) -> list[QueuedEvent]: ...
+    def complete(self, event_id: str) -> None: ...
+    def reschedule(self, event_id: str, attempts: int, not_before: float) -> None: ...
+    def release_claims(self) -> int: ...  # at start: events claimed by a crashed process run again
+    def next_due(self) -> float | None: ...
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    timestamp: int  # epoch ms
+    message: str
+    ingestion_time: int
+    stream: str
+    event_id: int
+
+
+@dataclass(frozen=True)
+class LogStream:
+    name: str
+    created: int
+    first_event: int | None
+    last_event: int | None
+    last_ingestion: int | None
+    stored_bytes: int
+
+
+class LogStore(Protocol):
+    """CloudWatch-Logs-like storage of log groups, streams and events."""
+
+    def ensure_group(self, group: str) -> None: ...
+    def ensure_stream(self, group: str, stream: str) -> None: ...
+    def append(self, group: str, stream: str, events: Sequence[tuple[int, str]]) -> None: ...
+    def list_groups(self, prefix: str | None = None) -> list[tuple[str, int, int]]: ...
+    def delete_group(self, group: str) -> bool: ...
+    def list_streams(self, group: str, prefix: str | None = None) -> list[LogStream]: ...
+    def events(
+        self,
+        group: str,
+        streams: Sequence[str] | None,
+        start: int | None,
+        end: int | None,
+        after_id: int | None,
+        limit: int,
+        descending: bool = False,
+    ) -> list[LogEvent]: ...

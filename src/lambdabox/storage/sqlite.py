@@ -1,0 +1,301 @@
+"""Embedded metadata, queue and log storage in one SQLite database (WAL)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from lambdabox.core.models import LATEST, Alias, Function, FunctionVersion, QueuedEvent
+from lambdabox.storage.interfaces import LogEvent, LogStream
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS functions (name TEXT PRIMARY KEY, doc BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (
+    name TEXT NOT NULL, version TEXT NOT NULL, ordinal INTEGER NOT NULL, doc BLOB NOT NULL,
+    PRIMARY KEY (name, version));
+CREATE TABLE IF NOT EXISTS aliases (
+    name TEXT NOT NULL, alias TEXT NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (name, alias));
+CREATE TABLE IF NOT EXISTS async_events (
+    id TEXT PRIMARY KEY, doc BLOB NOT NULL, not_before REAL NOT NULL, claimed INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS async_events_due ON async_events (claimed, not_before);
+CREATE TABLE IF NOT EXISTS log_groups (name TEXT PRIMARY KEY, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS log_streams (
+    grp TEXT NOT NULL, name TEXT NOT NULL, created INTEGER NOT NULL, first_event INTEGER,
+    last_event INTEGER, last_ingestion INTEGER, stored_bytes INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (grp, name));
+CREATE TABLE IF NOT EXISTS log_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, grp TEXT NOT NULL, stream TEXT NOT NULL,
+    ts INTEGER NOT NULL, ingested INTEGER NOT NULL, message TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS log_events_by_stream ON log_events (grp, stream, ts);
+CREATE INDEX IF NOT EXISTS log_events_by_group ON log_events (grp, ts);
+"""
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Database:
+    """One SQLite connection shared by the stores; a re-entrant lock makes it safe across threads."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.executescript(SCHEMA)
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self._conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self._conn.execute("COMMIT")
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._lock:
+            self._conn.executemany(sql, rows)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+_encode = msgspec.json.encode
+
+
+class SqliteFunctionStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def transaction(self) -> Any:
+        return self._db.transaction()
+
+    def get_function(self, name: str) -> Function | None:
+        rows = self._db.execute("SELECT doc FROM functions WHERE name = ?", (name,))
+        return msgspec.json.decode(rows[0][0], type=Function) if rows else None
+
+    def list_functions(self) -> list[Function]:
+        rows = self._db.execute("SELECT doc FROM functions ORDER BY name")
+        return [msgspec.json.decode(row[0], type=Function) for row in rows]
+
+    def put_function(self, function: Function) -> None:
+        self._db.execute(
+            "INSERT INTO functions (name, doc) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET doc = excluded.doc",
+            (function.name, _encode(function)),
+        )
+
+    def delete_function(self, name: str) -> None:
+        with self._db.transaction():
+            for table in ("functions", "versions", "aliases"):
+                self._db.execute(f"DELETE FROM {table} WHERE name = ?", (name,))
+
+    def get_version(self, name: str, version: str) -> FunctionVersion | None:
+        rows = self._db.execute("SELECT doc FROM versions WHERE name = ? AND version = ?", (name, version))
+        return msgspec.json.decode(rows[0][0], type=FunctionVersion) if rows else None
+
+    def list_versions(self, name: str) -> list[FunctionVersion]:
+        rows = self._db.execute("SELECT doc FROM versions WHERE name = ? ORDER BY ordinal", (name,))
+        return [msgspec.json.decode(row[0], type=FunctionVersion) for row in rows]
+
+    def put_version(self, version: FunctionVersion) -> None:
+        ordinal = 0 if version.version == LATEST else int(version.version)
+        self._db.execute(
+            "INSERT INTO versions (name, version, ordinal, doc) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(name, version) DO UPDATE SET doc = excluded.doc",
+            (version.name, version.version, ordinal, _encode(version)),
+        )
+
+    def delete_version(self, name: str, version: str) -> None:
+        self._db.execute("DELETE FROM versions WHERE name = ? AND version = ?", (name, version))
+
+    def get_alias(self, function_name: str, alias: str) -> Alias | None:
+        rows = self._db.execute(
+            "SELECT doc FROM aliases WHERE name = ? AND alias = ?", (function_name, alias)
+        )
+        return msgspec.json.decode(rows[0][0], type=Alias) if rows else None
+
+    def list_aliases(self, function_name: str) -> list[Alias]:
+        rows = self._db.execute("SELECT doc FROM aliases WHERE name = ? ORDER BY alias", (function_name,))
+        return [msgspec.json.decode(row[0], type=Alias) for row in rows]
+
+    def put_alias(self, alias: Alias) -> None:
+        self._db.execute(
+            "INSERT INTO aliases (name, alias, doc) VALUES (?, ?, ?) "
+            "ON CONFLICT(name, alias) DO UPDATE SET doc = excluded.doc",
+            (alias.function_name, alias.name, _encode(alias)),
+        )
+
+    def delete_alias(self, function_name: str, alias: str) -> None:
+        self._db.execute("DELETE FROM aliases WHERE name = ? AND alias = ?", (function_name, alias))
+
+
+class SqliteEventQueue:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def enqueue(self, event: QueuedEvent) -> None:
+        self._db.execute(
+            "INSERT INTO async_events (id, doc, not_before) VALUES (?, ?, ?)",
+            (event.id, _encode(event), event.not_before),
+        )
+
+    def claim(self, now: float, limit: int) -> list[QueuedEvent]:
+        with self._db.transaction():
+            rows = self._db.execute(
+                "SELECT id, doc FROM async_events WHERE claimed = 0 AND not_before <= ? "
+                "ORDER BY not_before LIMIT ?",
+                (now, limit),
+            )
+            if rows:
+                self._db.executemany(
+                    "UPDATE async_events SET claimed = 1 WHERE id = ?", [(r[0],) for r in rows]
+                )
+        return [msgspec.json.decode(row[1], type=QueuedEvent) for row in rows]
+
+    def complete(self, event_id: str) -> None:
+        self._db.execute("DELETE FROM async_events WHERE id = ?", (event_id,))
+
+    def reschedule(self, event_id: str, attempts: int, not_before: float) -> None:
+        with self._db.transaction():
+            rows = self._db.execute("SELECT doc FROM async_events WHERE id = ?", (event_id,))
+            if not rows:
+                return
+            event = replace(
+                msgspec.json.decode(rows[0][0], type=QueuedEvent), attempts=attempts, not_before=not_before
+            )
+            self._db.execute(
+                "UPDATE async_events SET doc = ?, not_before = ?, claimed = 0 WHERE id = ?",
+                (_encode(event), not_before, event_id),
+            )
+
+    def release_claims(self) -> int:
+        rows = self._db.execute("SELECT count(*) FROM async_events WHERE claimed = 1")
+        self._db.execute("UPDATE async_events SET claimed = 0 WHERE claimed = 1")
+        return int(rows[0][0])
+
+    def next_due(self) -> float | None:
+        rows = self._db.execute("SELECT min(not_before) FROM async_events WHERE claimed = 0")
+        return None if rows[0][0] is None else float(rows[0][0])
+
+
+class SqliteLogStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def ensure_group(self, group: str) -> None:
+        self._db.execute("INSERT OR IGNORE INTO log_groups (name, created) VALUES (?, ?)", (group, _now_ms()))
+
+    def ensure_stream(self, group: str, stream: str) -> None:
+        with self._db.transaction():
+            self.ensure_group(group)
+            self._db.execute(
+                "INSERT OR IGNORE INTO log_streams (grp, name, created) VALUES (?, ?, ?)",
+                (group, stream, _now_ms()),
+            )
+
+    def append(self, group: str, stream: str, events: Sequence[tuple[int, str]]) -> None:
+        if not events:
+            return
+        ingested = _now_ms()
+        first = min(ts for ts, _ in events)
+        last = max(ts for ts, _ in events)
+        size = sum(len(message) for _, message in events)
+        with self._db.transaction():
+            self.ensure_stream(group, stream)
+            self._db.executemany(
+                "INSERT INTO log_events (grp, stream, ts, ingested, message) VALUES (?, ?, ?, ?, ?)",
+                [(group, stream, ts, ingested, message) for ts, message in events],
+            )
+            self._db.execute(
+                "UPDATE log_streams SET first_event = min(coalesce(first_event, ?), ?), "
+                "last_event = max(coalesce(last_event, ?), ?), last_ingestion = ?, "
+                "stored_bytes = stored_bytes + ? WHERE grp = ? AND name = ?",
+                (first, first, last, last, ingested, size, group, stream),
+            )
+
+    def list_groups(self, prefix: str | None = None) -> list[tuple[str, int, int]]:
+        rows = self._db.execute(
+            "SELECT g.name, g.created, coalesce(sum(s.stored_bytes), 0) FROM log_groups g "
+            "LEFT JOIN log_streams s ON s.grp = g.name WHERE g.name LIKE ? ESCAPE '\\' "
+            "GROUP BY g.name ORDER BY g.name",
+            (_like_prefix(prefix),),
+        )
+        return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
+
+    def delete_group(self, group: str) -> bool:
+        with self._db.transaction():
+            found = self._db.execute("SELECT 1 FROM log_groups WHERE name = ?", (group,))
+            for table, column in (("log_events", "grp"), ("log_streams", "grp"), ("log_groups", "name")):
+                self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (group,))
+        return bool(found)
+
+    def list_streams(self, group: str, prefix: str | None = None) -> list[LogStream]:
+        rows = self._db.execute(
+            "SELECT name, created, first_event, last_event, last_ingestion, stored_bytes FROM log_streams "
+            "WHERE grp = ? AND name LIKE ? ESCAPE '\\' ORDER BY name",
+            (group, _like_prefix(prefix)),
+        )
+        return [LogStream(*row) for row in rows]
+
+    def events(
+        self,
+        group: str,
+        streams: Sequence[str] | None,
+        start: int | None,
+        end: int | None,
+        after_id: int | None,
+        limit: int,
+        descending: bool = False,
+    ) -> list[LogEvent]:
+        sql = "SELECT ts, message, ingested, stream, id FROM log_events WHERE grp = ?"
+        args: list[Any] = [group]
+        if streams:
+            sql += f" AND stream IN ({','.join('?' * len(streams))})"
+            args.extend(streams)
+        if start is not None:
+            sql += " AND ts >= ?"
+            args.append(start)
+        if end is not None:
+            sql += " AND ts < ?"
+            args.append(end)
+        if after_id is not None:
+            sql += " AND id < ?" if descending else " AND id > ?"
+            args.append(after_id)
+        sql += " ORDER BY id DESC" if descending else " ORDER BY id"
+        sql += " LIMIT ?"
+        args.append(limit)
+        return [LogEvent(*row) for row in self._db.execute(sql, args)]
+
+
+def _like_prefix(prefix: str | None) -> str:
+    if not prefix:
+        return "%"
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"

@@ -1,0 +1,193 @@
+"""Shared fixtures: a real Lambdabox server process on a free port, real boto3 clients."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import urllib3
+from botocore.config import Config
+
+ACCESS_KEY = "LKIATESTTESTTESTTEST"
+SECRET_KEY = "test-secret-key-for-lambdabox-tests-only"
+REGION = "us-east-1"
+ROLE = "arn:aws:iam::000000000000:role/lambda-test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            LAMBDABOX_ROOT_ACCESS_KEY_ID=ACCESS_KEY,
+            LAMBDABOX_ROOT_SECRET_ACCESS_KEY=SECRET_KEY,
+            LAMBDABOX_ASYNC_RETRY_DELAYS="0.5,0.5",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def client_env(self) -> dict[str, str]:
+        """What `eval "$(lambdabox credentials)"` exports, for CLI subprocesses."""
+        env = dict(os.environ)
+        env.update(
+            AWS_ENDPOINT_URL=self.endpoint,
+            AWS_ACCESS_KEY_ID=ACCESS_KEY,
+            AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+            AWS_DEFAULT_REGION=REGION,
+            AWS_REGION=REGION,
+        )
+        env.pop("AWS_PROFILE", None)
+        return env
+
+    def start(self) -> Server:
+        self.log_path = self.data_dir.parent / f"server-{self.port}.log"
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lambdabox", "up", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        http = urllib3.PoolManager()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None and self.process.poll() is None, self.log()
+            try:
+                response = http.request("GET", f"{self.endpoint}/_lambdabox/health", timeout=1.0, retries=False)
+                if response.status == 200 and response.json()["status"] == "ready":
+                    return
+            except urllib3.exceptions.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"server did not become ready:\n{self.log()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=20)
+        finally:
+            self.process = None
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
+
+    def client(self, service: str = "lambda", **config: Any) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=120, **config),
+        )
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    instance = Server(tmp_path_factory.mktemp("lambdabox") / "data").start()
+    yield instance
+    if instance.process is not None:
+        instance.stop()
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    started: list[Server] = []
+
+    def make(**extra_env: str) -> Server:
+        instance = Server(tmp_path / f"data-{len(started)}", extra_env=extra_env).start()
+        started.append(instance)
+        return instance
+
+    yield make
+    for instance in started:
+        if instance.process is not None:
+            instance.stop(signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def lambda_client(server: Server) -> Any:
+    return server.client("lambda")
+
+
+def make_zip(files: dict[str, str | bytes], modes: dict[str, int] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.external_attr = ((modes or {}).get(name, 0o644) | 0o100000) << 16
+            data = content.encode() if isinstance(content, str) else content
+            archive.writestr(info, data, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def python_zip(source: str, module: str = "app") -> bytes:
+    return make_zip({f"{module}.py": textwrap.dedent(source)})
+
+
+def unique(prefix: str = "fn") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def deploy(lambda_client: Any) -> Callable[..., str]:
+    """Create a function from Python source (or a zip), wait until it is Active, return its name."""
+
+    def create(
+        source: str | None = None,
+        *,
+        zip_file: bytes | None = None,
+        handler: str = "app.handler",
+        runtime: str = "python3.12",
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> str:
+        function_name = name or unique()
+        code = zip_file if zip_file is not None else python_zip(source or "def handler(event, context):\n    return event\n")
+        lambda_client.create_function(
+            FunctionName=function_name,
+            Runtime=runtime,
+            Handler=handler,
+            Role=ROLE,
+            Code={"ZipFile": code},
+            **kwargs,
+        )
+        lambda_client.get_waiter("function_active_v2").wait(FunctionName=function_name)
+        return function_name
+
+    return create
