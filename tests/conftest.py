@@ -71,13 +71,22 @@ class Server:
 
     def start(self) -> Server:
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "lambdabox", "up", "--port", str(self.port), "--data-dir", str(self.data_dir)],
-            env=self.env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "lambdabox",
+                    "up",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data_dir),
+                ],
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.wait_ready()
         return self
 
@@ -87,7 +96,9 @@ class Server:
         while time.monotonic() < deadline:
             assert self.process is not None and self.process.poll() is None, self.log()
             try:
-                response = http.request("GET", f"{self.endpoint}/_lambdabox/health", timeout=1.0, retries=False)
+                response = http.request(
+                    "GET", f"{self.endpoint}/_lambdabox/health", timeout=1.0, retries=False
+                )
                 if response.status == 200 and response.json()["status"] == "ready":
                     return
             except urllib3.exceptions.HTTPError:
@@ -178,7 +189,11 @@ def deploy(lambda_client: Any) -> Callable[..., str]:
         **kwargs: Any,
     ) -> str:
         function_name = name or unique()
-        code = zip_file if zip_file is not None else python_zip(source or "def handler(event, context):\n    return event\n")
+        code = (
+            zip_file
+            if zip_file is not None
+            else python_zip(source or "def handler(event, context):\n    return event\n")
+        )
         lambda_client.create_function(
             FunctionName=function_name,
             Runtime=runtime,

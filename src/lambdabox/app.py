@@ -12,6 +12,7 @@ from lambdabox.api.edge import Edge
 from lambdabox.api.internal import InternalApi
 from lambdabox.api.lambda_.context import LambdaDeps
 from lambdabox.api.lambda_.service import LambdaService
+from lambdabox.api.logs import LogsService
 from lambdabox.config import Settings
 from lambdabox.core.aliases import AliasService
 from lambdabox.core.async_invoke import AsyncInvoker
@@ -73,7 +74,12 @@ class Platform:
             LambdaDeps(self.account, self.functions, self.aliases, self.function_settings, self.invoker)
         )
         self.internal_api = InternalApi(self.functions, self.code, self.health)
-        self.asgi = Edge({"lambda": self.lambda_api}, self.internal_api, self.start, self.stop)
+        self.asgi = Edge(
+            {"lambda": self.lambda_api, "logs": LogsService(self.log_store, self.sink.flush, self.account)},
+            self.internal_api,
+            self.start,
+            self.stop,
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = False
         self._started_at = time.time()

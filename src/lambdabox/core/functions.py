@@ -347,6 +347,7 @@ class FunctionService:
 
 def _same_content(a: FunctionVersion, b: FunctionVersion) -> bool:
     ignored = {
+        "description",
         "version",
         "revision_id",
         "last_modified",

@@ -128,10 +128,8 @@ class ExecutionEnvironment:
         assert self._active is None and self.state in (EnvState.STARTING, EnvState.IDLE)
         future: asyncio.Future[InvocationResult] = asyncio.get_running_loop().create_future()
         self._active = _Invocation(request, future, time.perf_counter())
-        if self.state is EnvState.IDLE:
-            self.state = EnvState.BUSY
-            if self._waiter is not None and not self._waiter.done():
-                self._waiter.set_result(self._hand_over())
+        if self._waiter is not None and not self._waiter.done():  # the runtime is already polling /next
+            self._waiter.set_result(self._hand_over())
         try:
             return await future
         finally:
@@ -140,6 +138,7 @@ class ExecutionEnvironment:
     def _hand_over(self) -> NextInvocation:
         active = self._active
         assert active is not None
+        self.state = EnvState.BUSY
         active.handed_at = time.perf_counter()
         timeout = self.version.timeout
         active.timer = asyncio.get_running_loop().call_later(timeout, self._timed_out, active)
@@ -166,8 +165,7 @@ class ExecutionEnvironment:
             if self._init_timer is not None:
                 self._init_timer.cancel()
             self.state = EnvState.IDLE
-        if self.state is EnvState.IDLE and self._active is not None:
-            self.state = EnvState.BUSY
+        if self._active is not None and self._active.handed_at is None:
             return self._hand_over()
         self._waiter = asyncio.get_running_loop().create_future()
         return await self._waiter

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -68,6 +68,20 @@ class LogStream:
     stored_bytes: int
 
 
+@dataclass(frozen=True)
+class LogGroupInfo:
+    name: str
+    created: int
+    stored_bytes: int
+    retention_days: int | None = None
+    log_group_class: str = "STANDARD"
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+# A position in a log group's event order: (timestamp, event_id). Events are read in this order.
+EventPosition = tuple[int, int]
+
+
 class LogStore(Protocol):
     """CloudWatch-Logs-like storage of log groups, streams and events."""
 
@@ -87,3 +101,26 @@ class LogStore(Protocol):
         limit: int,
         descending: bool = False,
     ) -> list[LogEvent]: ...
+
+    # -- the CloudWatch Logs API ------------------------------------------------------------------------
+    def create_group(self, group: str, log_group_class: str, tags: Mapping[str, str]) -> bool: ...
+    def get_group(self, group: str) -> LogGroupInfo | None: ...
+    def describe_groups(self, prefix: str | None = None) -> list[LogGroupInfo]: ...  # by name
+    def set_retention(self, group: str, days: int | None) -> bool: ...
+    def set_tags(self, group: str, tags: Mapping[str, str]) -> bool: ...  # replaces all tags
+    def create_stream(self, group: str, stream: str) -> bool: ...  # False when it exists
+    def get_stream(self, group: str, stream: str) -> LogStream | None: ...
+    def delete_stream(self, group: str, stream: str) -> bool: ...
+    def read_events(
+        self,
+        group: str,
+        *,
+        limit: int,
+        streams: Sequence[str] | None = None,
+        stream_prefix: str | None = None,
+        start: int | None = None,
+        end: int | None = None,  # exclusive
+        after: EventPosition | None = None,  # exclusive
+        before: EventPosition | None = None,  # exclusive
+        descending: bool = False,
+    ) -> list[LogEvent]: ...  # ordered by (timestamp, event_id)

@@ -37,18 +37,17 @@ class LambdaContext:
         self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
         self.invoked_function_arn = invoked_function_arn
         self.tenant_id = tenant_id
-        self._w3c_fields = (
-            self._extract_and_strip_w3c(client_context) if client_context is not None else {}
-        )
+        self._w3c_fields = self._extract_and_strip_w3c(client_context) if client_context is not None else {}
 
         self.client_context = make_obj_from_dict(ClientContext, client_context)
         if self.client_context is not None:
             self.client_context.client = make_obj_from_dict(Client, self.client_context.client)
 
-        self.identity = make_obj_from_dict(CognitoIdentity, {})
+        self.identity = identity = CognitoIdentity()
+        set_obj_from_dict(identity, {})
         if cognito_identity is not None:
-            self.identity.cognito_identity_id = cognito_identity.get("cognitoIdentityId")
-            self.identity.cognito_identity_pool_id = cognito_identity.get("cognitoIdentityPoolId")
+            identity.cognito_identity_id = cognito_identity.get("cognitoIdentityId")
+            identity.cognito_identity_pool_id = cognito_identity.get("cognitoIdentityPoolId")
 
         self._epoch_deadline_time_in_ms = epoch_deadline_time_in_ms
 
@@ -116,7 +115,7 @@ class CognitoIdentity:
 
 
 class Client:
-    __slots__ = [
+    __slots__ = [  # noqa: RUF023 (awslambdaric's order)
         "installation_id",
         "app_title",
         "app_version_name",
@@ -143,7 +142,7 @@ class Client:
 
 
 class ClientContext:
-    __slots__ = ["custom", "env", "client"]
+    __slots__ = ["custom", "env", "client"]  # noqa: RUF023 (awslambdaric's order)
 
     custom: Any
     env: Any

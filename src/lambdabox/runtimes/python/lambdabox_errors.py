@@ -32,7 +32,7 @@ class FaultException(Exception):
 
     # Like awslambdaric, Exception.__init__ is not called with the message: the exception's
     # args (and so its str()) stay (exception_type, msg, trace).
-    def __init__(self, exception_type: str, msg: str, trace: list[str] | None = None) -> None:  # noqa: B042
+    def __init__(self, exception_type: str, msg: str, trace: list[str] | None = None) -> None:
         self.msg = msg
         self.exception_type = exception_type
         self.trace = trace
@@ -72,7 +72,7 @@ def format_frames(tb_tuples: list[FrameTuple]) -> list[str]:
     """The ``stackTrace`` strings: ``traceback.format_list`` of the frame tuples."""
     import traceback
 
-    return traceback.format_list(tb_tuples)
+    return traceback.format_list(tb_tuples)  # type: ignore[arg-type]  # lineno is never None here
 
 
 def build_fault_result(exc_info: ExcInfo, msg: str | None) -> dict[str, Any]:

@@ -1,0 +1,76 @@
+"""The CloudWatch Logs front end: json-protocol dispatch around the operation handlers."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+
+from lambdabox.api.logs import events, groups
+from lambdabox.api.logs.common import Ctx, Handler
+from lambdabox.aws.json_protocol import JsonProtocol
+from lambdabox.aws.model import load_service_model
+from lambdabox.aws.wire import WireRequest, WireResponse
+from lambdabox.core.names import Account
+from lambdabox.errors import AwsError
+from lambdabox.storage.interfaces import LogStore
+
+log = logging.getLogger("lambdabox.logs")
+
+HANDLERS: dict[str, Handler] = {
+    "CreateLogGroup": groups.create_log_group,
+    "DeleteLogGroup": groups.delete_log_group,
+    "DescribeLogGroups": groups.describe_log_groups,
+    "CreateLogStream": groups.create_log_stream,
+    "DeleteLogStream": groups.delete_log_stream,
+    "DescribeLogStreams": groups.describe_log_streams,
+    "PutRetentionPolicy": groups.put_retention_policy,
+    "DeleteRetentionPolicy": groups.delete_retention_policy,
+    "TagLogGroup": groups.tag_log_group,
+    "UntagLogGroup": groups.untag_log_group,
+    "ListTagsLogGroup": groups.list_tags_log_group,
+    "TagResource": groups.tag_resource,
+    "UntagResource": groups.untag_resource,
+    "ListTagsForResource": groups.list_tags_for_resource,
+    "PutLogEvents": events.put_log_events,
+    "GetLogEvents": events.get_log_events,
+    "FilterLogEvents": events.filter_log_events,
+}
+
+
+class LogsService:
+    """`flush` writes the function logs still buffered in memory to `store`; it runs before every call."""
+
+    def __init__(self, store: LogStore, flush: Callable[[], None], account: Account) -> None:
+        self._ctx = Ctx(store, account)
+        self._flush = flush
+        # CloudWatch Logs answers constraint violations as InvalidParameterException.
+        self.protocol = JsonProtocol(load_service_model("logs"), validation_code="InvalidParameterException")
+
+    async def handle(self, request: WireRequest) -> WireResponse:
+        request_id = str(uuid.uuid4())
+        try:
+            name = self.protocol.operation_name(request)
+            handler = HANDLERS.get(name)
+            if handler is None:
+                raise AwsError(
+                    "NotImplementedException",
+                    f"The CloudWatch Logs operation {name} is not implemented by Lambdabox yet.",
+                    501,
+                )
+            operation = self.protocol.model.operation_model(name)
+            params = self.protocol.parse(operation, request)
+            self.protocol.validate(operation, params)
+            self._flush()
+            response = self.protocol.serialize(operation, handler(self._ctx, params))
+        except AwsError as error:
+            response = self.protocol.serialize_error(error)
+        except Exception:
+            log.exception("CloudWatch Logs request %s failed", request_id)
+            response = self.protocol.serialize_error(
+                AwsError(
+                    "ServiceUnavailableException", "An internal error occurred. The request was logged.", 500
+                )
+            )
+        response.headers["x-amzn-RequestId"] = request_id
+        return response

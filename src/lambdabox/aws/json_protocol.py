@@ -1,0 +1,80 @@
+"""Server side of botocore's `json` protocol, driven entirely by the botocore service model.
+
+Every request is a `POST /` whose `X-Amz-Target: <targetPrefix>.<Operation>` names the operation and whose
+JSON body is the operation's input structure (blobs base64, timestamps epoch seconds). Outputs are the
+output structure as JSON; errors are `{"__type": code, "message": ...}` with the error's HTTP status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from botocore.model import OperationModel, ServiceModel
+
+from lambdabox.aws.rest_json import _decode, _encode, _json
+from lambdabox.aws.validation import check
+from lambdabox.aws.wire import WireRequest, WireResponse
+from lambdabox.errors import AwsError, validation_error
+
+
+class JsonProtocol:
+    """Everything about the json wire format of one service."""
+
+    def __init__(self, model: ServiceModel, *, validation_code: str = "ValidationException") -> None:
+        self.model = model
+        self.target_prefix: str = model.metadata["targetPrefix"]
+        self.content_type = f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}"
+        # Some services (CloudWatch Logs) answer constraint violations with their own error code.
+        self._validation_code = validation_code
+        self._operations = set(model.operation_names)
+
+    # -- routing -------------------------------------------------------------------------------------
+    def operation_name(self, request: WireRequest) -> str:
+        """The operation named by `X-Amz-Target`; any model operation, implemented or not."""
+        target = request.header("x-amz-target") or ""
+        prefix, _, name = target.partition(".")
+        if request.method != "POST" or prefix != self.target_prefix or name not in self._operations:
+            shown = target or "(no X-Amz-Target)"
+            raise AwsError("UnknownOperationException", f"The operation {shown} is not known.")
+        return name
+
+    def operation(self, request: WireRequest) -> OperationModel:
+        return self.model.operation_model(self.operation_name(request))
+
+    # -- input ---------------------------------------------------------------------------------------
+    def parse(self, operation: OperationModel, request: WireRequest) -> dict[str, Any]:
+        shape = operation.input_shape
+        body = request.body.strip()
+        if shape is None or not body:
+            return {}
+        document = _json(body)
+        if not isinstance(document, dict):
+            raise AwsError("SerializationException", "Start of structure or map found where not expected.")
+        params = _decode(shape, document)
+        assert isinstance(params, dict)
+        return params
+
+    def validate(self, operation: OperationModel, params: dict[str, Any]) -> None:
+        shape = operation.input_shape
+        if shape is None:
+            return
+        problems: list[str] = []
+        check(shape, params, "", problems)
+        if problems:
+            error = validation_error(problems)
+            raise AwsError(self._validation_code, error.message)
+
+    # -- output --------------------------------------------------------------------------------------
+    def serialize(self, operation: OperationModel, output: dict[str, Any] | None) -> WireResponse:
+        response = WireResponse(status=200, headers={"Content-Type": self.content_type})
+        shape = operation.output_shape
+        if shape is not None:
+            response.body = orjson.dumps(_encode(shape, output or {}))
+        return response
+
+    def serialize_error(self, error: AwsError) -> WireResponse:
+        document: dict[str, Any] = {"__type": error.code, "message": error.message}
+        document.update(error.fields)
+        headers = {"Content-Type": self.content_type, **error.headers}
+        return WireResponse(status=error.status, headers=headers, body=orjson.dumps(document))

@@ -1,0 +1,183 @@
+"""HTTP client for the Lambda Runtime API (``/2018-06-01/runtime/...``).
+
+One keep-alive ``http.client.HTTPConnection`` with TCP_NODELAY is reused for every call (each
+warm invocation costs two round trips: GET next, POST response/error). No timeout: GET next
+long-polls while the environment may be frozen. A dropped connection is re-opened and the call
+retried once. Non-2xx answers are fatal, as in awslambdaric: a line on stdout, then the process
+exits (GET next) or a RuntimeError propagates (POST).
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import sys
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+API_PREFIX = "/2018-06-01/runtime"
+NEXT_PATH = API_PREFIX + "/invocation/next"
+INVOCATION_PATH = API_PREFIX + "/invocation/"
+INIT_ERROR_PATH = API_PREFIX + "/init/error"
+ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
+XRAY_ERROR_CAUSE_HEADER = "Lambda-Runtime-Function-XRay-Error-Cause"
+INVOCATION_ID_HEADER = "Lambda-Runtime-Invocation-Id"
+_MAX_XRAY_CAUSE_BYTES = 1024 * 1024
+
+# A connection problem worth one reconnect-and-retry.
+_RETRYABLE = (OSError, http.client.HTTPException)
+
+
+def default_user_agent() -> str:
+    v = sys.version_info
+    return f"aws-lambda-python/{v.major}.{v.minor}.{v.micro}-lambdabox"
+
+
+class _Connection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class InvocationRequest:
+    """One event from GET next, headers already interpreted as awslambdaric's native client does."""
+
+    __slots__ = (
+        "client_context",
+        "cognito_identity",
+        "content_type",
+        "deadline_time_in_ms",
+        "event_body",
+        "invocation_id",
+        "invoke_id",
+        "invoked_function_arn",
+        "tenant_id",
+        "x_amzn_trace_id",
+    )
+
+    def __init__(self, event_body: bytes, headers: dict[str, str]) -> None:
+        get = headers.get
+        self.event_body = event_body
+        self.invoke_id: str = get("lambda-runtime-aws-request-id", "")
+        self.invoked_function_arn: str = get("lambda-runtime-invoked-function-arn", "")
+        deadline = get("lambda-runtime-deadline-ms", "")
+        self.deadline_time_in_ms: int = int(deadline) if deadline.isdigit() else 0
+        # Empty values count as absent, as in the native client.
+        self.x_amzn_trace_id: str | None = get("lambda-runtime-trace-id") or None
+        self.client_context: str | None = get("lambda-runtime-client-context") or None
+        self.cognito_identity: str | None = get("lambda-runtime-cognito-identity") or None
+        self.tenant_id: str | None = get("lambda-runtime-aws-tenant-id") or None
+        self.content_type: str | None = get("content-type") or None
+        self.invocation_id: str | None = get("lambda-runtime-invocation-id") or None
+
+
+def _log_runtime_error(message: str) -> None:
+    # The native client's log line (it writes it to stdout).
+    sys.stdout.write(f"[ERROR] [{int(time.time() * 1000)}] LAMBDA_RUNTIME {message}\n")
+
+
+class RuntimeClient:
+    def __init__(self, address: str, user_agent: str | None = None) -> None:
+        self.address = address
+        self.user_agent = user_agent or default_user_agent()
+        self._conn: _Connection | None = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _call(
+        self, method: str, path: str, headers: list[tuple[str, str | bytes]], body: bytes | None = None
+    ) -> tuple[http.client.HTTPResponse, bytes]:
+        for attempt in (1, 2):
+            conn = self._conn
+            if conn is None:
+                conn = self._conn = _Connection(self.address, timeout=None)
+            try:
+                conn.putrequest(method, path, skip_accept_encoding=True)
+                conn.putheader("User-Agent", self.user_agent)
+                for name, value in headers:
+                    conn.putheader(name, value)
+                if body is not None:
+                    conn.putheader("Content-Length", str(len(body)))
+                conn.endheaders(body)
+                response = conn.getresponse()
+                data = response.read()
+            except _RETRYABLE:
+                self.close()
+                if attempt == 2:
+                    raise
+                continue
+            if response.will_close:
+                self.close()
+            return response, data
+        raise AssertionError("unreachable")
+
+    def wait_next_invocation(self) -> InvocationRequest:
+        response, body = self._call("GET", NEXT_PATH, [])
+        if response.status != 200:
+            _log_runtime_error(f"Failed to get next invocation. Http Response code: {response.status}")
+            self._exit()
+        return InvocationRequest(body, {k.lower(): v for k, v in response.msg.raw_items()})
+
+    def _exit(self) -> NoReturn:
+        self.close()
+        sys.exit(1)
+
+    def post_invocation_result(
+        self,
+        invoke_id: str,
+        result_data: bytes | str,
+        content_type: str = "application/json",
+        invocation_id: str | None = None,
+    ) -> None:
+        body = result_data if isinstance(result_data, bytes) else result_data.encode("utf-8")
+        headers: list[tuple[str, str | bytes]] = [("Content-Type", content_type)]
+        if invocation_id is not None:
+            headers.append((INVOCATION_ID_HEADER, invocation_id.encode()))
+        response, data = self._call("POST", INVOCATION_PATH + invoke_id + "/response", headers, body)
+        if not 200 <= response.status < 300:
+            self._post_failed(response.status, data, "Failed to post invocation response")
+
+    def post_invocation_error(
+        self,
+        invoke_id: str,
+        error_response_data: str,
+        xray_fault: str,
+        error_type: str,
+        invocation_id: str | None = None,
+    ) -> None:
+        headers: list[tuple[str, str | bytes]] = [
+            ("Content-Type", "application/json"),
+            (ERROR_TYPE_HEADER, error_type.encode()),
+        ]
+        cause = xray_fault.encode()
+        if cause and len(cause) < _MAX_XRAY_CAUSE_BYTES:
+            headers.append((XRAY_ERROR_CAUSE_HEADER, cause))
+        if invocation_id is not None:
+            headers.append((INVOCATION_ID_HEADER, invocation_id.encode()))
+        body = error_response_data.encode("utf-8")
+        response, data = self._call("POST", INVOCATION_PATH + invoke_id + "/error", headers, body)
+        if not 200 <= response.status < 300:
+            self._post_failed(response.status, data, "Failed to post invocation error")
+
+    def post_init_error(self, error_response_data: str, error_type: str) -> None:
+        headers: list[tuple[str, str | bytes]] = [(ERROR_TYPE_HEADER, error_type.encode())]
+        response, data = self._call("POST", INIT_ERROR_PATH, headers, error_response_data.encode("utf-8"))
+        if response.status != 202:
+            raise RuntimeError(
+                f"Request to Lambda Runtime '{INIT_ERROR_PATH}' endpoint failed. "
+                f"Reason: '{response.status}'. Response body: '{data!r}'"
+            )
+
+    @staticmethod
+    def _post_failed(status: int, data: bytes, message: str) -> NoReturn:
+        _log_runtime_error(
+            "Failed to post handler success response. "
+            f"Http response code: {status}. {data.decode('utf-8', 'replace')}"
+        )
+        raise RuntimeError(message)
