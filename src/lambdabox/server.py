@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Iterator
 
 import uvicorn
 
 from lambdabox.app import Platform
 from lambdabox.config import Settings
 from lambdabox.credentials import resolve
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGINT/SIGTERM after a graceful shutdown; a clean stop here exits with 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def serve(settings: Settings) -> None:
@@ -34,7 +50,7 @@ def serve(settings: Settings) -> None:
         log_level="warning",
         timeout_graceful_shutdown=5,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     print(
         f"Lambdabox listening on {settings.endpoint_url} (data in {settings.data_dir})",
         file=sys.stderr,

@@ -111,16 +111,16 @@ class RestJsonProtocol:
                 if member.type_name == "list":
                     values = [v for k, v in query_pairs if k == wire_name]
                     if values:
-                        params[name] = [_from_text(member.member, v) for v in values]  # type: ignore[attr-defined]
+                        params[name] = [_from_text(member.member, v) for v in values]
                 else:
                     for key, value in query_pairs:
                         if key == wire_name:
                             params[name] = _from_text(member, value)
                             break
             elif location == "header":
-                value = request.headers.get(wire_name.lower())
-                if value is not None:
-                    params[name] = _from_header(member, value)
+                header = request.headers.get(wire_name.lower())
+                if header is not None:
+                    params[name] = _from_header(member, header)
             elif location == "headers":
                 prefix = wire_name.lower()
                 found = {k[len(prefix) :]: v for k, v in request.headers.items() if k.startswith(prefix)}
@@ -245,9 +245,9 @@ def _decode(shape: Shape, value: Any) -> Any:
                 out[name] = _decode(member, value[wire_name])
         return out
     if kind == "list" and isinstance(value, list):
-        return [_decode(shape.member, item) for item in value]  # type: ignore[attr-defined]
+        return [_decode(shape.member, item) for item in value]
     if kind == "map" and isinstance(value, dict):
-        return {k: _decode(shape.value, v) for k, v in value.items()}  # type: ignore[attr-defined]
+        return {k: _decode(shape.value, v) for k, v in value.items()}
     if kind == "blob":
         if not isinstance(value, str):
             raise AwsError("SerializationException", "Expected a base64 string")
@@ -270,15 +270,15 @@ def _encode(shape: Shape, value: Any) -> Any:
     kind = shape.type_name
     if kind == "structure" and isinstance(value, dict):
         out: dict[str, Any] = {}
-        for name, member in shape.members.items():  # type: ignore[attr-defined]
+        for name, member in shape.members.items():
             item = value.get(name)
             if item is not None:
                 out[member.serialization.get("name", name)] = _encode(member, item)
         return out
     if kind == "list":
-        return [_encode(shape.member, item) for item in value]  # type: ignore[attr-defined]
+        return [_encode(shape.member, item) for item in value]
     if kind == "map":
-        return {k: _encode(shape.value, v) for k, v in value.items()}  # type: ignore[attr-defined]
+        return {k: _encode(shape.value, v) for k, v in value.items()}
     if kind == "blob":
         return base64.b64encode(value).decode()
     if kind == "timestamp":

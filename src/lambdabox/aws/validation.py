@@ -47,13 +47,13 @@ def check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
     if type_name == "list" and isinstance(value, list):
         _check_length(meta, len(value), value, path, problems)
         for index, item in enumerate(value):
-            check(shape.member, item, f"{path}.{index + 1}.member", problems)  # type: ignore[attr-defined]
+            check(shape.member, item, f"{path}.{index + 1}.member", problems)
         return
     if type_name == "map" and isinstance(value, dict):
         _check_length(meta, len(value), value, path, problems)
         for key, item in value.items():
-            check(shape.key, key, f"{path}.key", problems)  # type: ignore[attr-defined]
-            check(shape.value, item, f"{path}.{key}.value", problems)  # type: ignore[attr-defined]
+            check(shape.key, key, f"{path}.key", problems)
+            check(shape.value, item, f"{path}.{key}.value", problems)
         return
     if type_name == "string" and isinstance(value, str):
         shown = "[REDACTED]" if meta.get("sensitive") else value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 import uuid
+from typing import Any
 
 from lambdabox.api.lambda_ import functions, invoke, settings
 from lambdabox.api.lambda_.context import Call, Handler, LambdaDeps
@@ -16,7 +17,7 @@ from lambdabox.errors import AwsError
 log = logging.getLogger("lambdabox.lambda")
 
 # Where the published model is looser than the service: the API refuses these values.
-CONSTRAINTS = {
+CONSTRAINTS: dict[str, dict[str, Any]] = {
     "MemorySize": {"max": 10240},
     "Timeout": {"max": 900},
     "EphemeralStorageSize": {"max": 10240},

@@ -1,0 +1,116 @@
+"""The server process: readiness, clean shutdown without orphans, idle reaping, root credentials."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import urllib3
+
+from tests.conftest import ROLE, Server, free_port, python_zip, unique
+
+PID_HANDLER = "import os\n\ndef handler(event, context):\n    return os.getpid()\n"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat")
+    return status.exists() and status.read_text().split()[2] != "Z"
+
+
+def _function_pid(server: Server) -> int:
+    client = server.client()
+    name = unique()
+    client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Handler="app.handler",
+        Role=ROLE,
+        Code={"ZipFile": python_zip(PID_HANDLER)},
+    )
+    client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
+    pid = int(json.loads(client.invoke(FunctionName=name)["Payload"].read()))
+    client.close()
+    return pid
+
+
+def test_health_reports_ready(server: Server) -> None:
+    response = urllib3.PoolManager().request("GET", f"{server.endpoint}/_lambdabox/health")
+    assert response.status == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert body["region"] == "us-east-1" and body["accountId"] == "000000000000"
+    assert body["pythonRuntimes"]["python3.12"]
+
+
+def test_sigterm_stops_environments(server_factory: Any) -> None:
+    server: Server = server_factory()
+    pid = _function_pid(server)
+    assert _alive(pid)
+    assert server.stop(signal.SIGTERM) == 0
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def test_kill_9_leaves_no_orphans(server_factory: Any) -> None:
+    server: Server = server_factory()
+    pid = _function_pid(server)
+    server.stop(signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def test_idle_environments_are_reaped(server_factory: Any) -> None:
+    server: Server = server_factory(LAMBDABOX_IDLE_TIMEOUT="1")
+    pid = _function_pid(server)
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid)
+
+
+def test_generated_root_credentials(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDABOX_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lambdabox", "up", "--port", str(port), "--data-dir", str(data_dir)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        Server(data_dir, port=port, process=process).wait_ready()
+        stored = data_dir / "credentials.json"
+        assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+        keys = json.loads(stored.read_text())
+        exported = subprocess.run(
+            [sys.executable, "-m", "lambdabox", "credentials", "--data-dir", str(data_dir)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert f"export AWS_ACCESS_KEY_ID={keys['access_key_id']}" in exported
+        assert f"export AWS_SECRET_ACCESS_KEY={keys['secret_access_key']}" in exported
+        assert "export AWS_ENDPOINT_URL=http://127.0.0.1:" in exported
+        assert "export AWS_DEFAULT_REGION=us-east-1" in exported
+    finally:
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=20)[0].decode()
+    assert process.returncode == 0
+    assert keys["secret_access_key"] in output  # printed once, at the start that generated it
