@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -14,14 +14,18 @@ from tests.conftest import Server, unique
 
 
 @pytest.fixture(scope="module")
-def logs(server: Server) -> Any:
-    return server.client("logs")
+def logs(server: Server) -> Iterator[Any]:
+    client = server.client("logs")
+    yield client
+    client.close()
 
 
 @pytest.fixture(scope="module")
-def unchecked_logs(server: Server) -> Any:
+def unchecked_logs(server: Server) -> Iterator[Any]:
     """A client that sends what it is given, so that the server's own validation answers."""
-    return server.client("logs", parameter_validation=False)
+    client = server.client("logs", parameter_validation=False)
+    yield client
+    client.close()
 
 
 def now_ms() -> int:
@@ -356,28 +360,36 @@ def test_function_logs_are_readable(logs: Any, lambda_client: Any, deploy: Calla
 
 # -- protocol ----------------------------------------------------------------------------------------------
 def test_protocol_errors(server: Server, logs: Any) -> None:
-    http = urllib3.PoolManager()
-    credential = "Credential=LKIATESTTESTTESTTEST/20240101/us-east-1/logs/aws4_request"
-    headers = {
-        "Content-Type": "application/x-amz-json-1.1",
-        "Authorization": f"AWS4-HMAC-SHA256 {credential}, SignedHeaders=host, Signature=0",
-    }
-    unknown = http.request(
-        "POST", server.endpoint, body=b"{}", headers={**headers, "X-Amz-Target": "Logs_20140328.Bogus"}
-    )
-    assert unknown.status == 400
-    assert unknown.json()["__type"] == "UnknownOperationException"
-    assert unknown.headers["x-amzn-RequestId"]
-    garbage = http.request(
-        "POST",
-        server.endpoint,
-        body=b"{nope",
-        headers={**headers, "X-Amz-Target": "Logs_20140328.DescribeLogGroups"},
-    )
-    assert garbage.status == 400 and garbage.json()["__type"] == "SerializationException"
+    with urllib3.PoolManager() as http:
+        credential = "Credential=LKIATESTTESTTESTTEST/20240101/us-east-1/logs/aws4_request"
+        headers = {
+            "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": f"AWS4-HMAC-SHA256 {credential}, SignedHeaders=host, Signature=0",
+        }
+        unknown = http.request(
+            "POST", server.endpoint, body=b"{}", headers={**headers, "X-Amz-Target": "Logs_20140328.Bogus"}
+        )
+        assert unknown.status == 400
+        assert unknown.json()["__type"] == "UnknownOperationException"
+        assert unknown.headers["x-amzn-RequestId"]
+        garbage = http.request(
+            "POST",
+            server.endpoint,
+            body=b"{nope",
+            headers={**headers, "X-Amz-Target": "Logs_20140328.DescribeLogGroups"},
+        )
+        assert garbage.status == 400 and garbage.json()["__type"] == "SerializationException"
+        wrong_type = http.request(
+            "POST",
+            server.endpoint,
+            body=b'{"logGroupName": "/x", "logStreamName": "s", "logEvents": "not a list"}',
+            headers={**headers, "X-Amz-Target": "Logs_20140328.PutLogEvents"},
+        )
+        assert wrong_type.status == 400 and wrong_type.json()["__type"] == "SerializationException"
+        assert wrong_type.headers["Content-Type"] == "application/x-amz-json-1.1"
 
-    error = error_of(
-        lambda: logs.start_query(logGroupName="/x", startTime=0, endTime=1, queryString="fields @message")
-    )
-    assert error["Error"]["Code"] == "NotImplementedException"
-    assert "StartQuery" in error["Error"]["Message"]
+        error = error_of(
+            lambda: logs.start_query(logGroupName="/x", startTime=0, endTime=1, queryString="fields @message")
+        )
+        assert error["Error"]["Code"] == "NotImplementedException"
+        assert "StartQuery" in error["Error"]["Message"]

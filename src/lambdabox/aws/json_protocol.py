@@ -7,10 +7,11 @@ output structure as JSON; errors are `{"__type": code, "message": ...}` with the
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
-from botocore.model import OperationModel, ServiceModel
+from botocore.model import OperationModel, ServiceModel, Shape
 
 from lambdabox.aws.rest_json import _decode, _encode, _json
 from lambdabox.aws.validation import check
@@ -52,6 +53,7 @@ class JsonProtocol:
         if not isinstance(document, dict):
             raise AwsError("SerializationException", "Start of structure or map found where not expected.")
         params = _decode(shape, document)
+        _check_types(shape, params, "")
         assert isinstance(params, dict)
         return params
 
@@ -78,3 +80,39 @@ class JsonProtocol:
         document.update(error.fields)
         headers = {"Content-Type": self.content_type, **error.headers}
         return WireResponse(status=error.status, headers=headers, body=orjson.dumps(document))
+
+
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "structure": (dict,),
+    "map": (dict,),
+    "list": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "long": (int,),
+    "float": (int, float),
+    "double": (int, float),
+    "boolean": (bool,),
+    "blob": (bytes,),
+    "timestamp": (datetime,),
+}
+
+
+def _check_types(shape: Shape, value: Any, path: str) -> None:
+    """Refuse a value of the wrong JSON type before a handler sees it (as AWS's deserializer does)."""
+    expected = _PYTHON_TYPES.get(shape.type_name)
+    wrong_bool = isinstance(value, bool) and shape.type_name != "boolean"
+    if expected is not None and (not isinstance(value, expected) or wrong_bool):
+        where = path or "the request body"
+        raise AwsError(
+            "SerializationException", f"Unexpected value type at {where}: expected {shape.type_name}"
+        )
+    if shape.type_name == "structure":
+        for name, member in shape.members.items():
+            if value.get(name) is not None:
+                _check_types(member, value[name], f"{path}.{name}" if path else name)
+    elif shape.type_name == "list":
+        for index, item in enumerate(value):
+            _check_types(shape.member, item, f"{path}[{index}]")
+    elif shape.type_name == "map":
+        for key, item in value.items():
+            _check_types(shape.value, item, f"{path}.{key}")

@@ -39,7 +39,6 @@ class AsyncInvoker:
         self._settings = settings
         self._invoker = invoker
         self._retry_delays = tuple(retry_delays) or (60.0, 120.0)
-        self._slots = asyncio.Semaphore(parallelism)
         self._parallelism = parallelism
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()

@@ -34,6 +34,8 @@ class EnvironmentPool:
         self._idle_timeout = idle_timeout
         self._idle: dict[Key, list[ExecutionEnvironment]] = defaultdict(list)
         self._all: set[ExecutionEnvironment] = set()
+        # The revision each (function, version) runs now; environments of older revisions are not reused.
+        self._current: dict[tuple[str, str], str] = {}
         self._reaper: asyncio.Task[None] | None = None
         self.cold_starts: dict[str, int] = defaultdict(int)
 
@@ -42,6 +44,7 @@ class EnvironmentPool:
 
     async def run(self, version: FunctionVersion, request: InvocationRequest) -> InvocationResult:
         """Run one invocation on a warm environment of `version`, or on a new one."""
+        self._current[(version.name, version.version)] = version.revision_id
         env = self._take_idle(version)
         if env is None:
             env = ExecutionEnvironment(self._spec_factory(version), self._sandbox, self._sink, self._forget)
@@ -56,7 +59,10 @@ class EnvironmentPool:
             return await env.invoke(request)
         finally:
             if env.alive:
-                self._idle[_key(version)].append(env)
+                if self._current.get((version.name, version.version)) == version.revision_id:
+                    self._idle[_key(version)].append(env)
+                else:  # the function changed while this environment was busy
+                    env.kill()
 
     def _take_idle(self, version: FunctionVersion) -> ExecutionEnvironment | None:
         stack = self._idle.get(_key(version))
@@ -74,6 +80,8 @@ class EnvironmentPool:
 
     def retire(self, function_name: str) -> None:
         """Stop idle environments of `function_name` (its code or configuration changed, or it is gone)."""
+        for current in [k for k in self._current if k[0] == function_name]:
+            del self._current[current]
         for key in [k for k in self._idle if k[0] == function_name]:
             for env in self._idle.pop(key):
                 env.kill()
