@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import replace
 from typing import Any, Protocol
 
 import orjson
@@ -18,7 +19,12 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class ServiceFrontEnd(Protocol):
+    """A service answering whole requests (bodies bounded, read before the call)."""
+
     async def handle(self, request: WireRequest) -> WireResponse: ...
+
+
+AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 Lifespan = Callable[[], Awaitable[None]]
@@ -31,8 +37,13 @@ class Edge:
         internal: ServiceFrontEnd,
         on_startup: Lifespan,
         on_shutdown: Lifespan,
+        streaming: dict[str, AsgiApp] | None = None,
+        default_service: str | None = None,
     ) -> None:
         self._services = services
+        # Services that stream bodies both ways (S3) get the raw ASGI call before any body is read.
+        self._streaming = dict(streaming or {})
+        self._default = default_service  # for requests with no signature, target or known path
         self._internal = internal
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
@@ -43,13 +54,20 @@ class Edge:
             return
         if scope["type"] != "http":
             return
-        response = await self._respond(scope, receive)
+        head = _head(scope)
+        internal = head.raw_path.startswith("/_lambdabox/")
+        service = None if internal else (service_of(head) or self._default)
+        app = self._streaming.get(service or "")
+        if app is not None:
+            await app(scope, receive, send)
+            return
+        response = await self._respond(receive, head, service)
         headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
         headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 
-    async def _respond(self, scope: Scope, receive: Receive) -> WireResponse:
+    async def _respond(self, receive: Receive, head: WireRequest, service: str | None) -> WireResponse:
         chunks: list[bytes] = []
         size = 0
         more = True
@@ -65,19 +83,9 @@ class Edge:
                 )
             chunks.append(chunk)
             more = message.get("more_body", False)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        client = scope.get("client") or ("127.0.0.1", 0)
-        request = WireRequest(
-            method=scope["method"],
-            raw_path=scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0],
-            query_string=scope.get("query_string", b"").decode("latin-1"),
-            headers=headers,
-            body=b"".join(chunks),
-            client_host=client[0],
-        )
-        if request.raw_path.startswith("/_lambdabox/"):
+        request = replace(head, body=b"".join(chunks))
+        if service is None and request.raw_path.startswith("/_lambdabox/"):
             return await self._internal.handle(request)
-        service = service_of(request)
         front_end = self._services.get(service or "")
         if front_end is None:
             return _error(
@@ -101,6 +109,19 @@ class Edge:
                 await self._on_shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _head(scope: Scope) -> WireRequest:
+    """The request without its body: enough to decide which service it is for."""
+    client = scope.get("client") or ("127.0.0.1", 0)
+    return WireRequest(
+        method=scope["method"],
+        raw_path=scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0],
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
+        body=b"",
+        client_host=client[0],
+    )
 
 
 def _error(status: int, code: str, message: str) -> WireResponse:

@@ -74,7 +74,7 @@ def setup_sys_path(task_root: str | None = None) -> None:
     for site_dir in front[:-1]:
         site.addsitedir(site_dir)
     for site_dir in os.environ.get("LAMBDABOX_RUNTIME_SITE_PACKAGES", "").split(os.pathsep):
-        if site_dir:
+        if site_dir and os.path.isdir(site_dir):
             site.addsitedir(site_dir)
 
 
