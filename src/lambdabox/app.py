@@ -13,6 +13,7 @@ from lambdabox.api.internal import InternalApi
 from lambdabox.api.lambda_.context import LambdaDeps
 from lambdabox.api.lambda_.service import LambdaService
 from lambdabox.api.logs import LogsService
+from lambdabox.api.s3 import DEFAULT_ROOTS, Addressing, S3Api, S3Deps
 from lambdabox.config import Settings
 from lambdabox.core.aliases import AliasService
 from lambdabox.core.async_invoke import AsyncInvoker
@@ -21,13 +22,18 @@ from lambdabox.core.function_settings import FunctionSettings
 from lambdabox.core.functions import FunctionService
 from lambdabox.core.invoke import InvokeService
 from lambdabox.core.names import Account
+from lambdabox.core.s3.buckets import BucketService
+from lambdabox.core.s3.notifications import Notifier
+from lambdabox.core.s3.objects import ObjectService
 from lambdabox.credentials import RootCredentials
 from lambdabox.execution.pool import EnvironmentPool
-from lambdabox.execution.sandbox import ProcessSandbox
+from lambdabox.execution.sandbox import ForkingSandbox, ProcessSandbox
 from lambdabox.execution.variables import Credentials, EnvironmentFactory
+from lambdabox.execution.zygote import Zygote
 from lambdabox.observability.logs import LogSink
 from lambdabox.runtimes.registry import RuntimeRegistry, interpreter_mapping
 from lambdabox.storage.code import FileCodeStore
+from lambdabox.storage.s3_sqlite import SqliteObjectStore
 from lambdabox.storage.sqlite import Database, SqliteEventQueue, SqliteFunctionStore, SqliteLogStore
 
 log = logging.getLogger("lambdabox")
@@ -50,6 +56,7 @@ class Platform:
         self.sink = LogSink(self.log_store)
         self.registry = RuntimeRegistry(settings.python_executable, data / "runtime")
         self.limiter = ConcurrencyLimiter(settings.account_concurrency)
+        self.zygote = Zygote(settings.python_executable, self.registry.zygote_env(data / "runtime" / "home"))
         self.functions = FunctionService(
             self.function_store, self.code, self.account, defer=self._defer, on_change=self._function_changed
         )
@@ -64,7 +71,7 @@ class Platform:
                 settings.endpoint_url,
                 Credentials(root.access_key_id, root.secret_access_key),
             ),
-            ProcessSandbox(),
+            ForkingSandbox(self.zygote, ProcessSandbox()),
             self.sink,
             settings.idle_timeout,
         )
@@ -73,12 +80,25 @@ class Platform:
         self.lambda_api = LambdaService(
             LambdaDeps(self.account, self.functions, self.aliases, self.function_settings, self.invoker)
         )
+        self.object_store = SqliteObjectStore(self.db, data / "objects")
+        self.s3_notifier = Notifier(self.object_store, self.function_settings, self.invoker, self.account)
+        self.s3_api = S3Api(
+            S3Deps(
+                self.account,
+                BucketService(self.object_store, settings.region),
+                ObjectService(self.object_store, self.s3_notifier.on_change),
+                self.s3_notifier,
+            ),
+            Addressing((*DEFAULT_ROOTS, settings.advertised_host)),
+        )
         self.internal_api = InternalApi(self.functions, self.code, self.health)
         self.asgi = Edge(
             {"lambda": self.lambda_api, "logs": LogsService(self.log_store, self.sink.flush, self.account)},
             self.internal_api,
             self.start,
             self.stop,
+            streaming={"s3": self.s3_api},
+            default_service="s3",
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = False
@@ -107,6 +127,7 @@ class Platform:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self.registry.prepare()
+        await self.zygote.start()
         self.pool.start()
         self.async_invoker = AsyncInvoker(
             self.queue, self.functions, self.function_settings, self.invoker, self.settings.async_retry_delays
@@ -119,6 +140,7 @@ class Platform:
         if self.async_invoker is not None:
             await self.async_invoker.stop()
         await self.pool.shutdown()
+        self.zygote.stop()
         self.sink.flush()
         self.db.close()
 
@@ -129,7 +151,7 @@ class Platform:
             "endpoint": self.settings.endpoint_url,
             "region": self.settings.region,
             "accountId": self.settings.account_id,
-            "services": ["lambda", "logs"],
+            "services": ["lambda", "logs", "s3"],
             "pythonRuntimes": interpreter_mapping(),
             "environments": len(self.pool.environments()),
             "uptimeSeconds": round(time.time() - self._started_at, 3),

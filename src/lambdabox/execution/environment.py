@@ -18,7 +18,7 @@ import time
 import uuid
 from base64 import b64encode
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import orjson
@@ -103,7 +103,7 @@ class ExecutionEnvironment:
         self._log(logs.init_start_line(self.version.runtime, self.spec.region))
         self._spawned_at = time.perf_counter()
         try:
-            self._process = self._sandbox.start(LaunchSpec(launch.argv, env, launch.cwd, launch.memory_mb))
+            self._process = await self._sandbox.start(replace(launch, env=env))
         except OSError as exc:
             self._server.close()
             self.state = EnvState.DEAD

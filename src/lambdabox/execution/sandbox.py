@@ -9,13 +9,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import logging
 import os
 import signal
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from lambdabox.execution.zygote import Zygote
+
+log = logging.getLogger("lambdabox.sandbox")
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,7 @@ class LaunchSpec:
     env: dict[str, str]
     cwd: Path
     memory_mb: int
+    forkable: bool = False  # the bundled Python runtime: may be forked from a warm zygote
 
 
 class SandboxProcess(Protocol):
@@ -36,7 +43,7 @@ class SandboxProcess(Protocol):
 
 
 class Sandbox(Protocol):
-    def start(self, spec: LaunchSpec) -> SandboxProcess: ...
+    async def start(self, spec: LaunchSpec) -> SandboxProcess: ...
 
 
 class _Process:
@@ -75,18 +82,22 @@ class _Process:
                 os.killpg(self.pid, signal.SIGKILL)
 
     def max_memory_mb(self) -> int:
-        """Peak resident memory of the process and its descendants, in MB."""
-        total_kb = 0
-        for pid in _tree(self.pid):
-            try:
-                with open(f"/proc/{pid}/status", "rb") as handle:
-                    for line in handle:
-                        if line.startswith(b"VmHWM:"):
-                            total_kb += int(line.split()[1])
-                            break
-            except (FileNotFoundError, ProcessLookupError, ValueError):
-                continue
-        return max(1, round(total_kb / 1024))
+        return peak_memory_mb(self.pid)
+
+
+def peak_memory_mb(root: int) -> int:
+    """Peak resident memory of a process and its descendants, in MB."""
+    total_kb = 0
+    for pid in _tree(root):
+        try:
+            with open(f"/proc/{pid}/status", "rb") as handle:
+                for line in handle:
+                    if line.startswith(b"VmHWM:"):
+                        total_kb += int(line.split()[1])
+                        break
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return max(1, round(total_kb / 1024))
 
 
 def _tree(root: int) -> list[int]:
@@ -108,7 +119,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child, before exec: SIGKILL when the platform dies, even by `kill -9` (Linux)."""
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
@@ -116,7 +127,7 @@ def _die_with_parent() -> None:
 class ProcessSandbox:
     """One OS process per environment, in its own session so the whole group can be killed."""
 
-    def start(self, spec: LaunchSpec) -> SandboxProcess:
+    async def start(self, spec: LaunchSpec) -> SandboxProcess:
         read_fd, write_fd = os.pipe()
         try:
             popen = subprocess.Popen(
@@ -128,7 +139,7 @@ class ProcessSandbox:
                 stderr=write_fd,
                 start_new_session=True,
                 close_fds=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         except BaseException:
             os.close(read_fd)
@@ -137,3 +148,19 @@ class ProcessSandbox:
             os.close(write_fd)
         os.set_blocking(read_fd, False)
         return _Process(popen, read_fd)
+
+
+class ForkingSandbox:
+    """Forks the bundled Python runtime from a warm zygote; everything else starts as a process."""
+
+    def __init__(self, zygote: Zygote, fallback: Sandbox) -> None:
+        self._zygote = zygote
+        self._fallback = fallback
+
+    async def start(self, spec: LaunchSpec) -> SandboxProcess:
+        if spec.forkable:
+            try:
+                return await self._zygote.spawn(spec)
+            except OSError as exc:
+                log.warning("zygote fork failed (%s); starting a fresh interpreter instead", exc)
+        return await self._fallback.start(spec)

@@ -86,7 +86,7 @@ class EnvironmentFactory:
             env["AWS_EXECUTION_ENV"] = launch.execution_env
         return EnvironmentSpec(
             version=version,
-            launch=LaunchSpec(launch.argv, env, task_root, version.memory_size),
+            launch=LaunchSpec(launch.argv, env, task_root, version.memory_size, forkable=launch.forkable),
             region=self._region,
             tmp_dir=tmp,
         )

@@ -31,6 +31,7 @@ class RuntimeLaunch:
     argv: tuple[str, ...]
     env: dict[str, str]
     execution_env: str | None  # AWS_EXECUTION_ENV, not set for provided runtimes
+    forkable: bool = False  # may be forked from the warm Python zygote instead of started afresh
 
 
 class RuntimeRegistry:
@@ -60,12 +61,23 @@ class RuntimeRegistry:
     def python_executable(self) -> str:
         return self._python
 
+    def zygote_env(self, home: Path) -> dict[str, str]:
+        """The Python zygote's own environment: nothing from the platform's, a HOME with no AWS config."""
+        home.mkdir(parents=True, exist_ok=True)
+        return {
+            "PATH": f"{os.path.dirname(self._python)}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(home),
+            "LANG": "en_US.UTF-8",
+            "LAMBDABOX_RUNTIME_SITE_PACKAGES": str(self._site),
+        }
+
     def launch(self, runtime: str, task_root: Path) -> RuntimeLaunch:
         if runtime in PYTHON_RUNTIMES:
             return RuntimeLaunch(
                 argv=(self._python, "-S", "-u", str(PYTHON_BOOTSTRAP)),
                 env={"LAMBDABOX_RUNTIME_SITE_PACKAGES": str(self._site)},
                 execution_env=f"AWS_Lambda_{runtime}",
+                forkable=True,
             )
         if runtime in PROVIDED_RUNTIMES:
             for candidate in (task_root / "bootstrap", Path("/opt/bootstrap")):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from lambdabox.core.models import Alias, CodeRef, Function, FunctionVersion, QueuedEvent
+from lambdabox.core.s3.models import Bucket, S3Object
 
 
 class FunctionStore(Protocol):
@@ -124,3 +125,44 @@ class LogStore(Protocol):
         before: EventPosition | None = None,  # exclusive
         descending: bool = False,
     ) -> list[LogEvent]: ...  # ordered by (timestamp, event_id)
+
+
+class BlobWriter(Protocol):
+    """The bytes of one new object on their way to storage: `write` them, `seal` (durable), then commit
+    the object record naming `blob_id` through `ObjectStore.put_object`, or `discard`."""
+
+    @property
+    def blob_id(self) -> str: ...
+    def write(self, data: bytes) -> None: ...
+    def seal(self) -> None: ...
+    def discard(self) -> None: ...
+
+
+class ObjectStore(Protocol):
+    """S3 buckets and objects. Checks passed in run inside the store's transaction, so a check and the
+    change it guards are atomic; they raise to refuse. Object bytes are immutable blobs: a committed
+    object never changes its bytes, and a reader that opened one keeps reading it whole."""
+
+    def create_bucket(self, bucket: Bucket) -> bool: ...  # False when the name exists
+    def get_bucket(self, name: str) -> Bucket | None: ...
+    def list_buckets(self) -> list[Bucket]: ...  # by name
+    def update_bucket(self, name: str, change: Callable[[Bucket | None], Bucket]) -> Bucket: ...
+    def delete_bucket(
+        self, name: str, check: Callable[[Bucket | None, bool], None]
+    ) -> None: ...  # bool: empty
+
+    def new_blob(self) -> BlobWriter: ...
+    def clone_blob(self, source: S3Object) -> BlobWriter | None: ...  # sealed; None if `source` is gone
+    def put_object(
+        self, record: S3Object, check: Callable[[Bucket | None, S3Object | None], None]
+    ) -> tuple[S3Object, S3Object | None]: ...  # (committed with its sequencer, replaced version)
+    def update_object(
+        self, bucket: str, key: str, change: Callable[[Bucket | None, S3Object | None], S3Object]
+    ) -> S3Object: ...  # metadata only (tags): the blob stays
+    def delete_object(
+        self, bucket: str, key: str, check: Callable[[Bucket | None], None]
+    ) -> S3Object | None: ...  # the removed version
+    def get_object(self, bucket: str, key: str) -> S3Object | None: ...
+    def open_object(self, bucket: str, key: str) -> tuple[S3Object, BinaryIO] | None: ...
+    def open_blob(self, record: S3Object) -> BinaryIO | None: ...  # None once the blob was replaced
+    def list_objects(self, bucket: str, prefix: str, after: str, limit: int) -> list[S3Object]: ...

@@ -58,7 +58,6 @@ _DECIMAL_MARK = "LbxDecimal" + os.urandom(8).hex()
 _DECIMAL_OPEN = '"' + _DECIMAL_MARK
 _DECIMAL_CLOSE = _DECIMAL_MARK + '"'
 _NAN = float("nan")
-_EXACT_CONTAINERS = frozenset({dict, list, tuple})
 _LEAVES = frozenset({str, int, float, bool, type(None)})
 
 

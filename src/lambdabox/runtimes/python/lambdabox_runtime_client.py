@@ -27,6 +27,8 @@ XRAY_ERROR_CAUSE_HEADER = "Lambda-Runtime-Function-XRay-Error-Cause"
 INVOCATION_ID_HEADER = "Lambda-Runtime-Invocation-Id"
 _MAX_XRAY_CAUSE_BYTES = 1024 * 1024
 _COALESCE_BODY_BYTES = 64 * 1024
+_MAX_LINE = 65536
+_MAX_HEADERS = 100
 
 # A connection problem worth one reconnect-and-retry.
 _RETRYABLE = (OSError, http.client.HTTPException)
@@ -37,8 +39,6 @@ def default_user_agent() -> str:
     return f"aws-lambda-python/{v.major}.{v.minor}.{v.micro}-lambdabox"
 
 
-_MAX_LINE = 65536
-_MAX_HEADERS = 100
 _NO_MESSAGE = http.client.HTTPMessage()
 
 

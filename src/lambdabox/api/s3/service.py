@@ -1,0 +1,201 @@
+"""The S3 front end: an ASGI app that receives each request before its body is read, routes it with the
+model-driven rest-xml protocol and streams object bodies both ways."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from lambdabox.api.s3 import buckets, listing, notifications, objects, tagging
+from lambdabox.api.s3.addressing import Addressing
+from lambdabox.api.s3.body import ClientDisconnected, RequestBody, verify_small_body
+from lambdabox.api.s3.context import Handler, S3Call, S3Deps, S3Result
+from lambdabox.aws.model import load_service_model
+from lambdabox.aws.rest_xml import RestXmlProtocol
+from lambdabox.core.s3.models import Requester
+from lambdabox.errors import AwsError
+
+log = logging.getLogger("lambdabox.s3")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+HANDLERS: dict[str, Handler] = {
+    "CreateBucket": buckets.create_bucket,
+    "HeadBucket": buckets.head_bucket,
+    "DeleteBucket": buckets.delete_bucket,
+    "ListBuckets": buckets.list_buckets,
+    "GetBucketLocation": buckets.get_bucket_location,
+    "GetBucketVersioning": buckets.get_bucket_versioning,
+    "PutObject": objects.put_object,
+    "GetObject": objects.get_object,
+    "HeadObject": objects.head_object,
+    "DeleteObject": objects.delete_object,
+    "DeleteObjects": objects.delete_objects,
+    "CopyObject": objects.copy_object,
+    "ListObjects": listing.list_objects,
+    "ListObjectsV2": listing.list_objects_v2,
+    "PutObjectTagging": tagging.put_object_tagging,
+    "GetObjectTagging": tagging.get_object_tagging,
+    "DeleteObjectTagging": tagging.delete_object_tagging,
+    "PutBucketTagging": tagging.put_bucket_tagging,
+    "GetBucketTagging": tagging.get_bucket_tagging,
+    "DeleteBucketTagging": tagging.delete_bucket_tagging,
+    "PutBucketNotificationConfiguration": notifications.put_bucket_notification_configuration,
+    "GetBucketNotificationConfiguration": notifications.get_bucket_notification_configuration,
+}
+
+# Root elements of XML outputs that are not a payload member (S3's names, not derivable from the model).
+ROOTS = {
+    "ListBuckets": "ListAllMyBucketsResult",
+    "ListObjects": "ListBucketResult",
+    "ListObjectsV2": "ListBucketResult",
+    "DeleteObjects": "DeleteResult",
+    "GetObjectTagging": "Tagging",
+    "GetBucketTagging": "Tagging",
+    "GetBucketNotificationConfiguration": "NotificationConfiguration",
+    "GetBucketVersioning": "VersioningConfiguration",
+}
+_ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+_QUERY_ACCESS_KEY = re.compile(r"(?:X-Amz-Credential|AWSAccessKeyId)=([^&%/]+)")
+_V2_ACCESS_KEY = re.compile(r"^AWS ([^:]+):")
+
+
+def _principal(headers: dict[str, str], query_string: str) -> str:
+    authorization = headers.get("authorization", "")
+    match = _ACCESS_KEY.search(authorization) or _V2_ACCESS_KEY.search(authorization)
+    if match is None:
+        match = _QUERY_ACCESS_KEY.search(query_string)
+    return f"AWS:{match.group(1)}" if match else "Anonymous"
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
+
+
+class S3Api:
+    def __init__(self, deps: S3Deps, addressing: Addressing) -> None:
+        self._deps = deps
+        self._addressing = addressing
+        self.protocol = RestXmlProtocol(load_service_model("s3"), roots=ROOTS, preferred=("ListBuckets",))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = secrets.token_hex(8).upper()
+        host_id = base64.b64encode(secrets.token_bytes(48)).decode()
+        headers = _headers(scope)
+        method = scope["method"]
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        path = raw_path.decode("latin-1").split("?", 1)[0] or "/"
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        bucket = self._addressing.bucket_of(headers.get("host"))
+        if bucket is not None:
+            path = f"/{bucket}" + ("" if path == "/" else path)
+        client = scope.get("client") or ("127.0.0.1", 0)
+        requester = Requester(request_id, host_id, client[0], _principal(headers, query_string))
+        body = RequestBody(receive, headers)
+        reply = _Reply(send, method, request_id, host_id)
+        try:
+            query = parse_qsl(query_string, keep_blank_values=True)
+            operation, result = await self._dispatch(method, path, query, headers, body, requester)
+            status, out_headers, xml = self.protocol.serialize(operation, result.output)
+            if result.status is not None:
+                status = result.status
+            if result.raw is not None:
+                xml = result.raw
+                out_headers["Content-Type"] = "application/xml"
+            await reply.send(status, out_headers, result.stream or xml, close=not body.consumed)
+        except ClientDisconnected:
+            return
+        except AwsError as error:
+            await reply.error(
+                error, self.protocol.serialize_error(error, request_id, host_id, unquote(path)), body
+            )
+        except Exception:
+            log.exception("S3 request %s (%s %s) failed", request_id, method, path)
+            if not reply.started:
+                internal = AwsError("InternalError", "We encountered an internal error. Please try again.", 500)
+                document = self.protocol.serialize_error(internal, request_id, host_id, None)
+                await reply.error(internal, document, body)
+
+    async def _dispatch(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        headers: dict[str, str],
+        body: RequestBody,
+        requester: Requester,
+    ) -> tuple[Any, S3Result]:
+        operation, path_params = self.protocol.route(method, path, query, headers)
+        handler = HANDLERS.get(operation.name)
+        if handler is None:
+            raise AwsError(
+                "NotImplemented",
+                f"The S3 operation {operation.name} is not implemented by Lambdabox yet.",
+                501,
+            )
+        payload = None
+        if not self.protocol.streaming_input(operation) and body.present:
+            payload = await body.read_all()
+            verify_small_body(payload, headers, body.trailers)
+        params = self.protocol.parse(operation, path_params, query, headers, payload)
+        call = S3Call(self._deps, operation.name, params, headers, body, requester)
+        buckets.check_owner(call)
+        return operation, await handler(call)
+
+
+class _Reply:
+    def __init__(self, send: Send, method: str, request_id: str, host_id: str) -> None:
+        self._send = send
+        self._head = method == "HEAD"
+        self._ids = [(b"x-amz-request-id", request_id.encode()), (b"x-amz-id-2", host_id.encode())]
+        self.started = False
+
+    async def send(
+        self, status: int, headers: dict[str, str], body: bytes | AsyncIterator[bytes], *, close: bool
+    ) -> None:
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1", "replace")) for k, v in headers.items()]
+        names = {name for name, _ in raw}
+        if isinstance(body, bytes) and b"content-length" not in names and status not in (204, 304):
+            raw.append((b"content-length", str(len(body)).encode()))
+        if close:
+            raw.append((b"connection", b"close"))
+        self.started = True
+        await self._send({"type": "http.response.start", "status": status, "headers": raw + self._ids})
+        if isinstance(body, bytes):
+            await self._send({"type": "http.response.body", "body": b"" if self._head else body})
+            return
+        try:
+            async for chunk in body:
+                await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except Exception:
+            log.exception("S3 response body failed after the headers were sent")
+            return  # the connection is closed with the response incomplete
+        finally:
+            await _close(body)
+        await self._send({"type": "http.response.body", "body": b""})
+
+    async def error(self, error: AwsError, document: bytes, body: RequestBody) -> None:
+        headers = dict(error.headers)
+        if error.status == 304 or self._head:
+            await self.send(error.status, headers, b"", close=not body.consumed)
+            return
+        headers["Content-Type"] = "application/xml"
+        await self.send(error.status, headers, document, close=not body.consumed)
+
+
+async def _close(stream: AsyncIterator[bytes]) -> None:
+    closer = getattr(stream, "aclose", None)
+    if closer is not None:
+        await closer()

@@ -1,0 +1,59 @@
+"""Streaming an object's bytes into the store: buffered, hashed and written off the event loop, with
+one buffer in flight while the next one fills (so network reads and disk writes overlap)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+
+from lambdabox.core.s3.checksums import Digests
+from lambdabox.storage.interfaces import BlobWriter
+
+BUFFER_BYTES = 1 << 20
+
+
+class Upload:
+    def __init__(self, writer: BlobWriter, algorithms: Iterable[str]) -> None:
+        self._writer = writer
+        self._digests = Digests(algorithms)
+        self._buffer = bytearray()
+        self._pending: asyncio.Future[None] | None = None
+        self.size = 0
+
+    @property
+    def blob_id(self) -> str:
+        return self._writer.blob_id
+
+    async def write(self, data: bytes) -> None:
+        self.size += len(data)
+        self._buffer += data
+        if len(self._buffer) >= BUFFER_BYTES:
+            await self._hand_off()
+
+    async def _hand_off(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            await pending
+        if self._buffer:
+            data = bytes(self._buffer)
+            self._buffer.clear()
+            self._pending = asyncio.ensure_future(asyncio.to_thread(self._consume, data))
+
+    def _consume(self, data: bytes) -> None:
+        self._writer.write(data)
+        self._digests.update(data)
+
+    async def finish(self) -> dict[str, bytes]:
+        """Write what is buffered, make the blob durable, return the raw digests."""
+        await self._hand_off()
+        await self._hand_off()
+        await asyncio.to_thread(self._writer.seal)
+        return self._digests.raw()
+
+    async def discard(self) -> None:
+        if self._pending is not None:
+            with contextlib.suppress(Exception):
+                await self._pending
+            self._pending = None
+        await asyncio.to_thread(self._writer.discard)

@@ -1,0 +1,183 @@
+"""The Python fork server: one long-lived process that has already imported the bootstrap, boto3 and
+botocore and loaded the common service models. A new execution environment is a fork of it.
+
+Launch: ``python -S -u zygote.py FD`` where FD is one end of an AF_UNIX SOCK_SEQPACKET socketpair.
+Messages are JSON; a spawn request carries the environment's output pipe as an SCM_RIGHTS fd:
+
+    platform -> zygote  {"op": "spawn", "id": N, "env": {...}, "cwd": "..."}   + [output fd]
+    zygote -> platform  {"op": "ready"} | {"op": "spawned", "id": N, "pid": P}
+                        | {"op": "failed", "id": N, "error": "..."} | {"op": "exit", "pid": P, "code": C}
+
+Only process creation goes through this channel; invocations flow through the Runtime API as always.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+
+RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
+# Services whose models are loaded ahead of time (the ones Lambda functions use most).
+WARM_SERVICES = ("s3", "dynamodb", "sqs", "sns", "lambda", "sts", "secretsmanager", "ssm", "events", "logs")
+# Distributions preloaded here; a function that bundles its own copy gets its own copy.
+PRELOADED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def preload() -> None:
+    """Import the runtime and boto3, warm one shared botocore loader, then freeze the heap."""
+    import site
+
+    sys.path.insert(0, RUNTIME_DIR)
+    for site_dir in os.environ.get("LAMBDABOX_RUNTIME_SITE_PACKAGES", "").split(os.pathsep):
+        if site_dir and os.path.isdir(site_dir):
+            site.addsitedir(site_dir)
+    import bootstrap  # type: ignore[import-not-found]  # noqa: F401  (the runtime and its modules)
+
+    try:
+        import boto3
+        import botocore.loaders
+        import botocore.session
+    except ImportError:  # a platform without boto3 still gets fast forks of the runtime
+        gc.freeze()
+        return
+    shared_loader = botocore.loaders.create_loader()
+    original_create_loader = botocore.loaders.create_loader
+
+    def create_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        # Every session shares the warm loader unless it asks for its own data path.
+        if search_path_string is None:
+            return shared_loader
+        return original_create_loader(search_path_string)
+
+    botocore.loaders.create_loader = create_loader
+    botocore.session.create_loader = create_loader
+    boto3.setup_default_session()
+    session = boto3.DEFAULT_SESSION
+    assert session is not None
+    for service in WARM_SERVICES:
+        # Explicit credentials and region: nothing environment-specific is resolved or cached here.
+        session.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    gc.collect()
+    gc.freeze()
+
+
+def _purge_shadowed(task_root: str) -> None:
+    """If the function ships its own boto3 (or another preloaded package), import that one instead."""
+    roots = [task_root, "/opt/python"]
+    shadowed = {name for name in PRELOADED for root in roots if os.path.exists(os.path.join(root, name))}
+    if not shadowed:
+        return
+    for module in list(sys.modules):
+        if module.split(".", 1)[0] in shadowed:
+            del sys.modules[module]
+
+
+def _child(env: dict[str, str], cwd: str, output_fd: int, control: socket.socket, wake_fd: int) -> None:
+    os.setsid()
+    _die_with_parent()
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    os.close(wake_fd)
+    control.close()
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    os.close(output_fd)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv = [os.path.join(RUNTIME_DIR, "bootstrap.py")]
+    os.chdir(cwd)
+    import random
+
+    random.seed()  # every environment gets its own random state
+    _purge_shadowed(env.get("LAMBDA_TASK_ROOT", cwd))
+    import bootstrap
+
+    bootstrap.main()
+
+
+def serve(control: socket.socket) -> None:
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    os.set_blocking(wake_r, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    control.send(json.dumps({"op": "ready", "pid": os.getpid()}).encode())
+    while True:
+        readable, _, _ = select.select([control.fileno(), wake_r], [], [])
+        if wake_r in readable:
+            with contextlib.suppress(BlockingIOError):
+                os.read(wake_r, 4096)
+            _reap(control)
+        if control.fileno() in readable:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 4)
+            if not message:  # the platform closed the channel: stop
+                return
+            request = json.loads(message)
+            if request.get("op") != "spawn":
+                continue
+            _spawn(control, request, fds, wake_r)
+
+
+def _spawn(control: socket.socket, request: dict[str, object], fds: list[int], wake_r: int) -> None:
+    if len(fds) != 1:
+        for fd in fds:
+            os.close(fd)
+        control.send(json.dumps({"op": "failed", "id": request["id"], "error": "expected one fd"}).encode())
+        return
+    env = request["env"]
+    cwd = request["cwd"]
+    assert isinstance(env, dict) and isinstance(cwd, str)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _child(env, cwd, fds[0], control, wake_r)
+        except SystemExit as exc:
+            os._exit(exc.code if isinstance(exc.code, int) else 1)
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+            os._exit(1)
+        os._exit(0)
+    os.close(fds[0])
+    control.send(json.dumps({"op": "spawned", "id": request["id"], "pid": pid}).encode())
+
+
+def _reap(control: socket.socket) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        control.send(
+            json.dumps({"op": "exit", "pid": pid, "code": os.waitstatus_to_exitcode(status)}).encode()
+        )
+
+
+def main() -> None:
+    _die_with_parent()
+    control = socket.socket(fileno=int(sys.argv[1]))
+    started = time.perf_counter()
+    preload()
+    sys.stderr.write(f"zygote ready in {(time.perf_counter() - started) * 1000:.0f} ms\n")
+    serve(control)
+
+
+if __name__ == "__main__":
+    main()
