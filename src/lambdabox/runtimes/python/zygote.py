@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import gc
 import json
 import os
@@ -23,6 +24,8 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
 # Services whose models are loaded ahead of time (the ones Lambda functions use most).
@@ -64,6 +67,7 @@ def preload() -> None:
 
     botocore.loaders.create_loader = create_loader
     botocore.session.create_loader = create_loader
+    _share_endpoint_providers()
     boto3.setup_default_session()
     session = boto3.DEFAULT_SESSION
     assert session is not None
@@ -72,6 +76,25 @@ def preload() -> None:
         session.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     gc.collect()
     gc.freeze()
+
+
+def _share_endpoint_providers() -> None:
+    """Building an endpoint-rules provider parses the whole rule set (~1 ms for S3) on every client;
+    the rule sets come from the shared loader, so one provider per rule set serves every client."""
+    import botocore.regions
+
+    provider_class = botocore.regions.EndpointProvider
+    providers: dict[tuple[int, int, int], Any] = {}
+
+    def shared_provider(ruleset_data: Any, partition_data: Any, **options: Any) -> Any:
+        key = (id(ruleset_data), id(partition_data), id(options.get("excluded_params")))
+        provider = providers.get(key)
+        if provider is None:
+            provider = provider_class(ruleset_data=ruleset_data, partition_data=partition_data, **options)
+            providers[key] = provider
+        return provider
+
+    botocore.regions.EndpointProvider = shared_provider
 
 
 def _purge_shadowed(task_root: str) -> None:
@@ -85,7 +108,8 @@ def _purge_shadowed(task_root: str) -> None:
             del sys.modules[module]
 
 
-def _child(env: dict[str, str], cwd: str, output_fd: int, control: socket.socket, wake_fd: int) -> None:
+def _become_environment_process(control: socket.socket, wake_fd: int) -> None:
+    """Right after fork: our own session, die with the zygote, default signal handling."""
     os.setsid()
     _die_with_parent()
     signal.set_wakeup_fd(-1)
@@ -93,6 +117,10 @@ def _child(env: dict[str, str], cwd: str, output_fd: int, control: socket.socket
         signal.signal(sig, signal.SIG_DFL)
     os.close(wake_fd)
     control.close()
+
+
+def _specialize(env: dict[str, str], cwd: str, output_fd: int) -> None:
+    """Turn this process into one execution environment and run the runtime in it (never returns)."""
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
     os.close(output_fd)
@@ -109,55 +137,137 @@ def _child(env: dict[str, str], cwd: str, output_fd: int, control: socket.socket
     bootstrap.main()
 
 
-def serve(control: socket.socket) -> None:
+def _run_child(body: Callable[[], None]) -> NoReturn:
+    try:
+        body()
+    except SystemExit as exc:
+        os._exit(exc.code if isinstance(exc.code, int) else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        os._exit(1)
+    os._exit(0)
+
+
+def _warm_copy_on_write() -> None:
+    """Touch what a handler's first boto3 client touches, so its copy-on-write faults happen now,
+    before the spare is given an environment, not during that environment's cold start."""
+    try:
+        import boto3
+    except ImportError:
+        return
+    session = boto3.DEFAULT_SESSION
+    if session is not None:
+        session.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+class Spares:
+    """Pre-forked, pre-warmed children waiting to be given an environment (spec: the unspecialized
+    app process pool of Android's zygote). Forking and copy-on-write faults leave the cold path."""
+
+    def __init__(self, control: socket.socket, wake_fd: int, target: int) -> None:
+        self._control = control
+        self._wake_fd = wake_fd
+        self._target = target
+        self._ready: list[tuple[int, socket.socket]] = []
+
+    def refill(self) -> None:
+        while len(self._ready) < self._target:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            pid = os.fork()
+            if pid == 0:
+                ours.close()
+                _run_child(functools.partial(self._wait_for_environment, theirs))
+            theirs.close()
+            self._ready.append((pid, ours))
+
+    def _wait_for_environment(self, channel: socket.socket) -> None:
+        _become_environment_process(self._control, self._wake_fd)
+        for _, other in self._ready:
+            other.close()
+        _warm_copy_on_write()
+        message, fds, _, _ = socket.recv_fds(channel, 1 << 20, 4)
+        if not message or len(fds) != 1:
+            os._exit(0)
+        channel.close()
+        request = json.loads(message)
+        _specialize(request["env"], request["cwd"], fds[0])
+
+    def take(self, message: bytes, output_fd: int) -> int | None:
+        """Hand the request to a spare; its pid, or None when none is ready."""
+        while self._ready:
+            pid, channel = self._ready.pop(0)
+            try:
+                socket.send_fds(channel, [message], [output_fd])
+            except OSError:  # that spare died: try the next
+                channel.close()
+                continue
+            channel.close()
+            return pid
+        return None
+
+    def forget(self, pid: int) -> None:
+        for index, (spare, channel) in enumerate(self._ready):
+            if spare == pid:
+                channel.close()
+                del self._ready[index]
+                return
+
+
+def serve(control: socket.socket, spare_count: int) -> None:
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     os.set_blocking(wake_r, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    spares = Spares(control, wake_r, spare_count)
+    spares.refill()
     control.send(json.dumps({"op": "ready", "pid": os.getpid()}).encode())
     while True:
         readable, _, _ = select.select([control.fileno(), wake_r], [], [])
         if wake_r in readable:
             with contextlib.suppress(BlockingIOError):
                 os.read(wake_r, 4096)
-            _reap(control)
+            _reap(control, spares)
         if control.fileno() in readable:
             message, fds, _, _ = socket.recv_fds(control, 1 << 20, 4)
             if not message:  # the platform closed the channel: stop
                 return
             request = json.loads(message)
-            if request.get("op") != "spawn":
-                continue
-            _spawn(control, request, fds, wake_r)
+            if request.get("op") == "spawn":
+                _spawn(control, request, message, fds, spares, wake_r)
+                spares.refill()
 
 
-def _spawn(control: socket.socket, request: dict[str, object], fds: list[int], wake_r: int) -> None:
+def _spawn(
+    control: socket.socket,
+    request: dict[str, Any],
+    message: bytes,
+    fds: list[int],
+    spares: Spares,
+    wake_r: int,
+) -> None:
     if len(fds) != 1:
         for fd in fds:
             os.close(fd)
         control.send(json.dumps({"op": "failed", "id": request["id"], "error": "expected one fd"}).encode())
         return
-    env = request["env"]
-    cwd = request["cwd"]
-    assert isinstance(env, dict) and isinstance(cwd, str)
-    pid = os.fork()
-    if pid == 0:
-        try:
-            _child(env, cwd, fds[0], control, wake_r)
-        except SystemExit as exc:
-            os._exit(exc.code if isinstance(exc.code, int) else 1)
-        except BaseException:
-            import traceback
-
-            traceback.print_exc()
-            os._exit(1)
-        os._exit(0)
+    pid = spares.take(message, fds[0])
+    if pid is None:  # no spare ready: fork one for this environment right now
+        pid = os.fork()
+        if pid == 0:
+            _run_child(functools.partial(_cold_child, control, wake_r, request, fds[0]))
     os.close(fds[0])
     control.send(json.dumps({"op": "spawned", "id": request["id"], "pid": pid}).encode())
 
 
-def _reap(control: socket.socket) -> None:
+def _cold_child(control: socket.socket, wake_r: int, request: dict[str, Any], output_fd: int) -> None:
+    _become_environment_process(control, wake_r)
+    _specialize(request["env"], request["cwd"], output_fd)
+
+
+def _reap(control: socket.socket, spares: Spares) -> None:
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -165,6 +275,7 @@ def _reap(control: socket.socket) -> None:
             return
         if pid == 0:
             return
+        spares.forget(pid)
         control.send(
             json.dumps({"op": "exit", "pid": pid, "code": os.waitstatus_to_exitcode(status)}).encode()
         )
@@ -176,7 +287,7 @@ def main() -> None:
     started = time.perf_counter()
     preload()
     sys.stderr.write(f"zygote ready in {(time.perf_counter() - started) * 1000:.0f} ms\n")
-    serve(control)
+    serve(control, int(os.environ.get("LAMBDABOX_ZYGOTE_SPARES", "2")))
 
 
 if __name__ == "__main__":
