@@ -21,6 +21,7 @@ import boto3
 import pytest
 import urllib3
 from botocore.config import Config
+from botocore.response import StreamingBody
 
 ACCESS_KEY = "LKIATESTTESTTESTTEST"
 SECRET_KEY = "test-secret-key-for-lambdabox-tests-only"
@@ -41,6 +42,7 @@ class Server:
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    clients: list[Any] = field(default_factory=list)
 
     @property
     def endpoint(self) -> str:
@@ -91,19 +93,19 @@ class Server:
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        http = urllib3.PoolManager()
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None and self.process.poll() is None, self.log()
-            try:
-                response = http.request(
-                    "GET", f"{self.endpoint}/_lambdabox/health", timeout=1.0, retries=False
-                )
-                if response.status == 200 and response.json()["status"] == "ready":
-                    return
-            except urllib3.exceptions.HTTPError:
-                pass
-            time.sleep(0.05)
+        with urllib3.PoolManager() as http:
+            while time.monotonic() < deadline:
+                assert self.process is not None and self.process.poll() is None, self.log()
+                try:
+                    response = http.request(
+                        "GET", f"{self.endpoint}/_lambdabox/health", timeout=1.0, retries=False
+                    )
+                    if response.status == 200 and response.json()["status"] == "ready":
+                        return
+                except urllib3.exceptions.HTTPError:
+                    pass
+                time.sleep(0.05)
         raise AssertionError(f"server did not become ready:\n{self.log()}")
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
@@ -117,8 +119,14 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
 
+    def close_clients(self) -> None:
+        for client in self.clients:
+            client.close()
+        self.clients.clear()
+
     def client(self, service: str = "lambda", **config: Any) -> Any:
-        return boto3.client(
+        """A boto3 client for this server, closed when the fixture that started the server ends."""
+        client = boto3.client(
             service,
             endpoint_url=self.endpoint,
             region_name=REGION,
@@ -126,12 +134,26 @@ class Server:
             aws_secret_access_key=SECRET_KEY,
             config=Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=120, **config),
         )
+        if service == "lambda":
+            client.meta.events.register("after-call.lambda.Invoke", _buffer_payload)
+        self.clients.append(client)
+        return client
+
+
+def _buffer_payload(parsed: dict[str, Any], **_: Any) -> None:
+    """Read Invoke's streaming payload at once, so every connection goes back to the pool even when a
+    test never reads the body (an unread body would pin, then leak, its socket)."""
+    body = parsed.get("Payload")
+    if isinstance(body, StreamingBody):
+        data = body.read()
+        parsed["Payload"] = StreamingBody(io.BytesIO(data), len(data))
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     instance = Server(tmp_path_factory.mktemp("lambdabox") / "data").start()
     yield instance
+    instance.close_clients()
     if instance.process is not None:
         instance.stop()
 
@@ -147,6 +169,7 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., Server]]:
 
     yield make
     for instance in started:
+        instance.close_clients()
         if instance.process is not None:
             instance.stop(signal.SIGKILL)
 
@@ -154,6 +177,19 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., Server]]:
 @pytest.fixture(scope="session")
 def lambda_client(server: Server) -> Any:
     return server.client("lambda")
+
+
+def raw_request(method: str, url: str, **kwargs: Any) -> urllib3.BaseHTTPResponse:
+    """One request with its own connection pool, closed before returning (no leaked sockets)."""
+    with urllib3.PoolManager() as http:
+        return http.request(method, url, **kwargs)
+
+
+@pytest.fixture
+def http() -> Iterator[urllib3.PoolManager]:
+    """A urllib3 pool for raw HTTP requests, closed after the test."""
+    with urllib3.PoolManager() as pool:
+        yield pool
 
 
 def make_zip(files: dict[str, str | bytes], modes: dict[str, int] | None = None) -> bytes:

@@ -32,6 +32,7 @@ from lambdabox.execution.variables import Credentials, EnvironmentFactory
 from lambdabox.execution.zygote import Zygote
 from lambdabox.observability.logs import LogSink
 from lambdabox.runtimes.registry import RuntimeRegistry, interpreter_mapping
+from lambdabox.storage.cached import CachingFunctionStore
 from lambdabox.storage.code import FileCodeStore
 from lambdabox.storage.s3_sqlite import SqliteObjectStore
 from lambdabox.storage.sqlite import Database, SqliteEventQueue, SqliteFunctionStore, SqliteLogStore
@@ -49,7 +50,7 @@ class Platform:
         data.mkdir(parents=True, exist_ok=True)
         self.account = Account(settings.account_id, settings.region)
         self.db = Database(data / "lambdabox.db")
-        self.function_store = SqliteFunctionStore(self.db)
+        self.function_store = CachingFunctionStore(SqliteFunctionStore(self.db))
         self.code = FileCodeStore(data / "code")
         self.queue = SqliteEventQueue(self.db)
         self.log_store = SqliteLogStore(self.db)
@@ -120,8 +121,9 @@ class Platform:
             self.limiter.set_reserved(name, None)
 
     def _wake_async(self) -> None:
-        if self.async_invoker is not None:
-            self.async_invoker.wake()
+        """Called after an event is queued, from the loop or from a worker thread."""
+        if self.async_invoker is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self.async_invoker.wake)
 
     # -- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:

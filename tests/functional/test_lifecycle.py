@@ -45,7 +45,8 @@ def _function_pid(server: Server) -> int:
 
 
 def test_health_reports_ready(server: Server) -> None:
-    response = urllib3.PoolManager().request("GET", f"{server.endpoint}/_lambdabox/health")
+    with urllib3.PoolManager() as http:
+        response = http.request("GET", f"{server.endpoint}/_lambdabox/health")
     assert response.status == 200
     body = response.json()
     assert body["status"] == "ready"

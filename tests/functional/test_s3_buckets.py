@@ -11,7 +11,7 @@ import urllib3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import ACCESS_KEY, SECRET_KEY, Server, unique
+from tests.conftest import ACCESS_KEY, SECRET_KEY, Server, raw_request, unique
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
@@ -73,7 +73,7 @@ def test_location_constraint(s3: Any) -> None:
      "192.168.5.4", "xn--punycode", "bucket-s3alias", "dot-.dash"],
 )  # fmt: skip
 def test_invalid_bucket_names(server: Server, name: str) -> None:
-    raw = urllib3.PoolManager().request("PUT", f"{server.endpoint}/{name}")  # boto3 refuses some locally
+    raw = raw_request("PUT", f"{server.endpoint}/{name}")  # boto3 refuses some locally
     assert raw.status == 400
     error = ElementTree.fromstring(raw.data)
     assert error.findtext("Code") == "InvalidBucketName"
@@ -114,7 +114,7 @@ def test_unimplemented_operation_and_wrong_method(server: Server, s3: Any) -> No
     with pytest.raises(ClientError) as excinfo:
         s3.get_bucket_policy(Bucket=name)
     assert (code_of(excinfo), status_of(excinfo)) == ("NotImplemented", 501)
-    raw = urllib3.PoolManager().request("POST", f"{server.endpoint}/{name}/key?tagging")
+    raw = raw_request("POST", f"{server.endpoint}/{name}/key?tagging")
     assert raw.status == 405
     error = ElementTree.fromstring(raw.data)
     assert error.findtext("Code") == "MethodNotAllowed"
@@ -132,16 +132,20 @@ def test_expected_bucket_owner(s3: Any) -> None:
     assert code_of(excinfo) == "AccessDenied"
 
 
-def test_virtual_hosted_style_addressing(server: Server, s3: Any) -> None:
+def test_virtual_hosted_style_addressing(server: Server, s3: Any, http: urllib3.PoolManager) -> None:
     name = unique("vhost")
     s3.create_bucket(Bucket=name)
-    http = urllib3.PoolManager()
     for host in (f"{name}.localhost", f"{name}.s3.localhost", f"{name}.s3.us-east-1.localhost"):
         put = http.request(
-            "PUT", f"{server.endpoint}/dir/a%20b.txt", body=b"virtual", headers={"Host": f"{host}:{server.port}"}
+            "PUT",
+            f"{server.endpoint}/dir/a%20b.txt",
+            body=b"virtual",
+            headers={"Host": f"{host}:{server.port}"},
         )
         assert put.status == 200, put.data
-        got = http.request("GET", f"{server.endpoint}/dir/a%20b.txt", headers={"Host": f"{host}:{server.port}"})
+        got = http.request(
+            "GET", f"{server.endpoint}/dir/a%20b.txt", headers={"Host": f"{host}:{server.port}"}
+        )
         assert got.data == b"virtual"
         listed = http.request("GET", f"{server.endpoint}/?list-type=2", headers={"Host": host})
         assert ElementTree.fromstring(listed.data).findtext(f"{NS}Contents/{NS}Key") == "dir/a b.txt"

@@ -119,7 +119,9 @@ def test_configuration_round_trip_with_ids_and_capitalized_filter_names(
         "Id": "images",
         "LambdaFunctionArn": function_arn(name),
         "Events": ["s3:ObjectCreated:*"],
-        "Filter": {"Key": {"FilterRules": [{"Name": "Prefix", "Value": "in/"}, {"Name": "Suffix", "Value": ".jpg"}]}},
+        "Filter": {
+            "Key": {"FilterRules": [{"Name": "Prefix", "Value": "in/"}, {"Name": "Suffix", "Value": ".jpg"}]}
+        },
     }
     assert got[1]["Id"]  # generated when the request has none
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
@@ -136,7 +138,9 @@ def test_destination_that_cannot_be_validated_is_refused(s3: Any, lambda_client:
             s3.put_bucket_notification_configuration(
                 Bucket=bucket,
                 NotificationConfiguration={
-                    "LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+                    "LambdaFunctionConfigurations": [
+                        {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}
+                    ]
                 },
             )
         assert error_of(excinfo) == {
@@ -151,22 +155,30 @@ def test_destination_that_cannot_be_validated_is_refused(s3: Any, lambda_client:
     with pytest.raises(ClientError):
         s3.put_bucket_notification_configuration(
             Bucket=bucket,
-            NotificationConfiguration={"LambdaFunctionConfigurations": [lambda_config(name, ["s3:ObjectCreated:*"])]},
+            NotificationConfiguration={
+                "LambdaFunctionConfigurations": [lambda_config(name, ["s3:ObjectCreated:*"])]
+            },
         )
     queue = f"arn:aws:sqs:us-east-1:{ACCOUNT}:jobs"
     with pytest.raises(ClientError) as excinfo:
         s3.put_bucket_notification_configuration(
             Bucket=bucket,
-            NotificationConfiguration={"QueueConfigurations": [{"QueueArn": queue, "Events": ["s3:ObjectCreated:*"]}]},
+            NotificationConfiguration={
+                "QueueConfigurations": [{"QueueArn": queue, "Events": ["s3:ObjectCreated:*"]}]
+            },
         )
     assert error_of(excinfo)["ArgumentValue1"] == "The destination queue does not exist"
     # skipping validation stores it (it cannot deliver until queues exist)
     s3.put_bucket_notification_configuration(
         Bucket=bucket,
-        NotificationConfiguration={"QueueConfigurations": [{"QueueArn": queue, "Events": ["s3:ObjectCreated:*"]}]},
+        NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": queue, "Events": ["s3:ObjectCreated:*"]}]
+        },
         SkipDestinationValidation=True,
     )
-    assert s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"][0]["QueueArn"] == queue
+    assert (
+        s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"][0]["QueueArn"] == queue
+    )
 
 
 def test_invalid_configurations_are_refused_as_s3_does(s3: Any, lambda_client: Any, deploy: Any) -> None:
@@ -183,13 +195,19 @@ def test_invalid_configurations_are_refused_as_s3_does(s3: Any, lambda_client: A
         return error_of(excinfo)
 
     overlap = "Configurations overlap. Configurations on the same bucket cannot share a common event type."
-    assert refused(
-        lambda_config(name, ["s3:ObjectCreated:*"], prefix="a/"),
-        lambda_config(name, ["s3:ObjectCreated:Put"], prefix="a/b"),
-    )["Message"] == overlap
-    assert refused(lambda_config(name, ["s3:ObjectCreated:Put"]), lambda_config(name, ["s3:ObjectCreated:Put"]))[
-        "Message"
-    ] == overlap
+    assert (
+        refused(
+            lambda_config(name, ["s3:ObjectCreated:*"], prefix="a/"),
+            lambda_config(name, ["s3:ObjectCreated:Put"], prefix="a/b"),
+        )["Message"]
+        == overlap
+    )
+    assert (
+        refused(lambda_config(name, ["s3:ObjectCreated:Put"]), lambda_config(name, ["s3:ObjectCreated:Put"]))[
+            "Message"
+        ]
+        == overlap
+    )
     assert refused(lambda_config(name, ["s3:ObjectCreated:Nope"]))["Message"] == (
         "The event is not supported for notifications"
     )
@@ -324,7 +342,9 @@ def test_tutorial_bucket_copy_with_the_aws_cli(
     env.update(AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
 
     def aws(*args: str) -> str:
-        done = subprocess.run([str(AWS), *args], env=env, capture_output=True, text=True, timeout=90, cwd=tmp_path)
+        done = subprocess.run(
+            [str(AWS), *args], env=env, capture_output=True, text=True, timeout=90, cwd=tmp_path
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 

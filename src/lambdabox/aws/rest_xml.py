@@ -64,7 +64,8 @@ def _required(operation: OperationModel, location: str) -> tuple[str, ...]:
     for member_name in shape.required_members:
         member = shape.members[member_name]
         if member.serialization.get("location") == location:
-            names.append(member.serialization.get("name", member_name).lower())
+            name = member.serialization.get("name", member_name)
+            names.append(name.lower() if location == "header" else name)
     return tuple(names)
 
 

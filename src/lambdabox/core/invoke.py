@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -104,7 +105,7 @@ class InvokeService:
             payload=payload,
             invoked_arn=resolved.invoked_arn,
             client_context=client_context,
-            trace_id=f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0",
+            trace_id=f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled=0",
             tail_logs=tail_logs,
         )
         with self._limiter.acquire(version.name):

@@ -53,6 +53,7 @@ class _Process:
         self.output_fd = output_fd
         self.returncode: int | None = None
         self._callbacks: list[Callable[[int], None]] = []
+        self._memory = MemoryProbe(self.pid)
         self._pidfd = os.pidfd_open(self.pid)
         asyncio.get_running_loop().add_reader(self._pidfd, self._reap)
 
@@ -82,22 +83,36 @@ class _Process:
                 os.killpg(self.pid, signal.SIGKILL)
 
     def max_memory_mb(self) -> int:
-        return peak_memory_mb(self.pid)
+        return self._memory.peak_mb()
 
 
-def peak_memory_mb(root: int) -> int:
-    """Peak resident memory of a process and its descendants, in MB."""
-    total_kb = 0
-    for pid in _tree(root):
-        try:
-            with open(f"/proc/{pid}/status", "rb") as handle:
-                for line in handle:
-                    if line.startswith(b"VmHWM:"):
-                        total_kb += int(line.split()[1])
-                        break
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            continue
-    return max(1, round(total_kb / 1024))
+class MemoryProbe:
+    """Peak resident memory of a process and its descendants, in MB, for REPORT lines.
+
+    Reading one /proc status file per invocation is cheap; finding descendants is not, so the process
+    tree is walked again only every `rewalk` readings (cgroup accounting will replace this)."""
+
+    def __init__(self, root: int, rewalk: int = 32) -> None:
+        self._root = root
+        self._rewalk = rewalk
+        self._readings = 0
+        self._pids = [root]
+
+    def peak_mb(self) -> int:
+        if self._readings % self._rewalk == 0:
+            self._pids = _tree(self._root)
+        self._readings += 1
+        total_kb = 0
+        for pid in self._pids:
+            try:
+                with open(f"/proc/{pid}/status", "rb") as handle:
+                    for line in handle:
+                        if line.startswith(b"VmHWM:"):
+                            total_kb += int(line.split()[1])
+                            break
+            except (FileNotFoundError, ProcessLookupError, ValueError):
+                continue
+        return max(1, round(total_kb / 1024))
 
 
 def _tree(root: int) -> list[int]:

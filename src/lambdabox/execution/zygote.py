@@ -19,7 +19,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from lambdabox.execution.sandbox import LaunchSpec, SandboxProcess, die_with_parent, peak_memory_mb
+from lambdabox.execution.sandbox import LaunchSpec, MemoryProbe, SandboxProcess, die_with_parent
 
 log = logging.getLogger("lambdabox.zygote")
 ZYGOTE_SCRIPT = Path(__file__).resolve().parents[1] / "runtimes" / "python" / "zygote.py"
@@ -31,6 +31,7 @@ class _ForkedProcess:
         self.output_fd = output_fd
         self.returncode: int | None = None
         self._callbacks: list[Callable[[int], None]] = []
+        self._memory = MemoryProbe(pid)
 
     def on_exit(self, callback: Callable[[int], None]) -> None:
         if self.returncode is not None:
@@ -53,7 +54,7 @@ class _ForkedProcess:
                 os.killpg(self.pid, signal.SIGKILL)
 
     def max_memory_mb(self) -> int:
-        return peak_memory_mb(self.pid)
+        return self._memory.peak_mb()
 
 
 class Zygote:

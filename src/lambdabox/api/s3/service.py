@@ -3,6 +3,7 @@ model-driven rest-xml protocol and streams object bodies both ways."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import re
@@ -104,7 +105,7 @@ class S3Api:
         client = scope.get("client") or ("127.0.0.1", 0)
         requester = Requester(request_id, host_id, client[0], _principal(headers, query_string))
         body = RequestBody(receive, headers)
-        reply = _Reply(send, method, request_id, host_id)
+        reply = _Reply(send, receive, body, method, request_id, host_id)
         try:
             query = parse_qsl(query_string, keep_blank_values=True)
             operation, result = await self._dispatch(method, path, query, headers, body, requester)
@@ -124,7 +125,9 @@ class S3Api:
         except Exception:
             log.exception("S3 request %s (%s %s) failed", request_id, method, path)
             if not reply.started:
-                internal = AwsError("InternalError", "We encountered an internal error. Please try again.", 500)
+                internal = AwsError(
+                    "InternalError", "We encountered an internal error. Please try again.", 500
+                )
                 document = self.protocol.serialize_error(internal, request_id, host_id, None)
                 await reply.error(internal, document, body)
 
@@ -156,11 +159,18 @@ class S3Api:
 
 
 class _Reply:
-    def __init__(self, send: Send, method: str, request_id: str, host_id: str) -> None:
+    def __init__(
+        self, send: Send, receive: Receive, request: RequestBody, method: str, request_id: str, host_id: str
+    ) -> None:
         self._send = send
+        self._receive = receive
+        self._request = request
         self._head = method == "HEAD"
         self._ids = [(b"x-amz-request-id", request_id.encode()), (b"x-amz-id-2", host_id.encode())]
         self.started = False
+
+    def _request_read(self) -> bool:
+        return self._request.consumed
 
     async def send(
         self, status: int, headers: dict[str, str], body: bytes | AsyncIterator[bytes], *, close: bool
@@ -176,13 +186,19 @@ class _Reply:
         if isinstance(body, bytes):
             await self._send({"type": "http.response.body", "body": b"" if self._head else body})
             return
+        # With the request body read, `receive` only returns once the client has gone away.
+        gone = asyncio.ensure_future(_disconnect(self._receive)) if self._request_read() else None
         try:
             async for chunk in body:
+                if gone is not None and gone.done():
+                    return  # the client disconnected: stop reading the object
                 await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
         except Exception:
             log.exception("S3 response body failed after the headers were sent")
             return  # the connection is closed with the response incomplete
         finally:
+            if gone is not None:
+                gone.cancel()
             await _close(body)
         await self._send({"type": "http.response.body", "body": b""})
 
@@ -193,6 +209,11 @@ class _Reply:
             return
         headers["Content-Type"] = "application/xml"
         await self.send(error.status, headers, document, close=not body.consumed)
+
+
+async def _disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _close(stream: AsyncIterator[bytes]) -> None:

@@ -7,7 +7,7 @@ import base64
 import binascii
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
@@ -133,7 +133,7 @@ class ObjectService:
         )
 
     async def _commit(
-        self, record: S3Object, upload_discard: Callable[[], object], conditions: WriteConditions
+        self, record: S3Object, discard: Callable[[], Awaitable[None]], conditions: WriteConditions
     ) -> S3Object:
         def check(bucket: Bucket | None, current: S3Object | None) -> None:
             if bucket is None:
@@ -143,9 +143,7 @@ class ObjectService:
         try:
             committed, _ = await asyncio.to_thread(self._store.put_object, record, check)
         except AwsError:
-            result = upload_discard()
-            if asyncio.iscoroutine(result):
-                await result
+            await discard()  # refused: the blob was never named by a record
             raise
         return committed
 
@@ -210,6 +208,8 @@ class ObjectService:
     ) -> tuple[S3Object, S3Object]:
         """CopyObject: the bytes are shared (a hard link), metadata copied or replaced."""
         check_key(target.key)
+        if replace_metadata:
+            check_metadata(target.metadata)
         self.bucket(target.bucket)
         for _ in range(10):
             source = self._store.get_object(source_bucket, source_key)
@@ -238,8 +238,6 @@ class ObjectService:
             found = {
                 checksum_algorithm: await asyncio.to_thread(self._checksum_of, source, checksum_algorithm)
             }
-        if not replace_metadata:
-            check_metadata(source.metadata)
         record = S3Object(
             bucket=target.bucket,
             key=target.key,
@@ -254,7 +252,7 @@ class ObjectService:
             storage_class=target.storage_class,
             website_redirect=target.website_redirect,
         )
-        committed = await self._commit(record, clone.discard, conditions)
+        committed = await self._commit(record, lambda: asyncio.to_thread(clone.discard), conditions)
         self._announce(self._created(committed, "ObjectCreated:Copy"), requester)
         return committed, source
 

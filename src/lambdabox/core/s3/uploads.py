@@ -1,5 +1,6 @@
-"""Streaming an object's bytes into the store: buffered, hashed and written off the event loop, with
-one buffer in flight while the next one fills (so network reads and disk writes overlap)."""
+"""Streaming an object's bytes into the store: buffered, then written and hashed off the event loop in
+two threads at once, with one buffer in flight while the next one fills (network reads, disk writes
+and hashing overlap)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class Upload:
     def __init__(self, writer: BlobWriter, algorithms: Iterable[str]) -> None:
         self._writer = writer
         self._digests = Digests(algorithms)
+        self._updaters = self._digests.updaters()
         self._buffer = bytearray()
         self._pending: asyncio.Future[None] | None = None
         self.size = 0
@@ -38,11 +40,13 @@ class Upload:
         if self._buffer:
             data = bytes(self._buffer)
             self._buffer.clear()
-            self._pending = asyncio.ensure_future(asyncio.to_thread(self._consume, data))
+            self._pending = asyncio.ensure_future(self._consume(data))
 
-    def _consume(self, data: bytes) -> None:
-        self._writer.write(data)
-        self._digests.update(data)
+    async def _consume(self, data: bytes) -> None:
+        await asyncio.gather(
+            asyncio.to_thread(self._writer.write, data),
+            *(asyncio.to_thread(update, data) for update in self._updaters),
+        )
 
     async def finish(self) -> dict[str, bytes]:
         """Write what is buffered, make the blob durable, return the raw digests."""
