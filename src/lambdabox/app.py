@@ -17,6 +17,7 @@ from lambdabox.api.s3 import DEFAULT_ROOTS, Addressing, S3Api, S3Deps
 from lambdabox.config import Settings
 from lambdabox.core.aliases import AliasService
 from lambdabox.core.async_invoke import AsyncInvoker
+from lambdabox.core.code_source import S3CodeSource
 from lambdabox.core.concurrency import ConcurrencyLimiter
 from lambdabox.core.function_settings import FunctionSettings
 from lambdabox.core.functions import FunctionService
@@ -78,19 +79,27 @@ class Platform:
         )
         self.invoker = InvokeService(self.functions, self.limiter, self.pool, self.queue, self._wake_async)
         self.async_invoker: AsyncInvoker | None = None
-        self.lambda_api = LambdaService(
-            LambdaDeps(self.account, self.functions, self.aliases, self.function_settings, self.invoker)
-        )
         self.object_store = SqliteObjectStore(self.db, data / "objects")
         self.s3_notifier = Notifier(self.object_store, self.function_settings, self.invoker, self.account)
+        self.objects = ObjectService(self.object_store, self.s3_notifier.on_change)
         self.s3_api = S3Api(
             S3Deps(
                 self.account,
                 BucketService(self.object_store, settings.region),
-                ObjectService(self.object_store, self.s3_notifier.on_change),
+                self.objects,
                 self.s3_notifier,
             ),
             Addressing((*DEFAULT_ROOTS, settings.advertised_host)),
+        )
+        self.lambda_api = LambdaService(
+            LambdaDeps(
+                self.account,
+                self.functions,
+                self.aliases,
+                self.function_settings,
+                self.invoker,
+                S3CodeSource(self.objects),
+            )
         )
         self.internal_api = InternalApi(self.functions, self.code, self.health)
         self.asgi = Edge(

@@ -358,3 +358,35 @@ def test_functions_survive_restart(server_factory: Any) -> None:
     client = server.client()
     assert client.get_function(FunctionName=name)["Configuration"]["State"] == "Active"
     assert client.get_function_configuration(FunctionName=name, Qualifier="1")["Version"] == "1"
+
+
+def test_code_from_s3(server: Server, lambda_client: Any) -> None:
+    s3 = server.client("s3")
+    bucket = unique("code")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="pkg/fn.zip", Body=python_zip("def handler(e, c):\n    return 's3'\n"))
+    name = unique()
+    lambda_client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Handler="app.handler",
+        Role=ROLE,
+        Code={"S3Bucket": bucket, "S3Key": "pkg/fn.zip"},
+    )
+    lambda_client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
+    assert json.loads(lambda_client.invoke(FunctionName=name)["Payload"].read()) == "s3"
+    s3.put_object(Bucket=bucket, Key="pkg/v2.zip", Body=python_zip("def handler(e, c):\n    return 'v2'\n"))
+    lambda_client.update_function_code(FunctionName=name, S3Bucket=bucket, S3Key="pkg/v2.zip")
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
+    assert json.loads(lambda_client.invoke(FunctionName=name)["Payload"].read()) == "v2"
+    with pytest.raises(ClientError) as excinfo:
+        lambda_client.create_function(
+            FunctionName=unique(),
+            Runtime="python3.12",
+            Handler="app.handler",
+            Role=ROLE,
+            Code={"S3Bucket": bucket, "S3Key": "missing.zip"},
+        )
+    code, status, message = error_of(excinfo)
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert message.startswith("Error occurred while GetObject. S3 Error Code: NoSuchKey.")

@@ -25,7 +25,6 @@ from lambdabox.core.runtimes import check_runtime
 from lambdabox.errors import AwsError
 from lambdabox.storage.interfaces import CodeStore, FunctionStore
 
-MAX_ZIP_BYTES = 52_428_800
 MAX_ENVIRONMENT_BYTES = 4096
 RESERVED_VARIABLES = frozenset(
     {
@@ -179,7 +178,7 @@ class FunctionService:
             raise AwsError(
                 "ResourceConflictException", f"Function already exist: {name}", 409, fields={"Type": "User"}
             )
-        code = self._code.put_zip(_check_zip_size(zip_file))
+        code = self._code.put_zip(zip_file)
         assert changes.role is not None
         latest = _apply(
             FunctionVersion(
@@ -237,7 +236,7 @@ class FunctionService:
     ) -> FunctionVersion:
         current = self.version(name)
         self._check_updatable(current, revision_id)
-        code = self._code.put_zip(_check_zip_size(zip_file))
+        code = self._code.put_zip(zip_file)
         updated = _in_progress(replace(current, code=code))
         if dry_run:
             return replace(current, code=code)
@@ -385,14 +384,6 @@ def _apply(version: FunctionVersion, changes: ConfigChanges) -> FunctionVersion:
     if "environment" in updates and not updates["environment"]:
         updates["environment"] = {}
     return replace(version, **updates)
-
-
-def _check_zip_size(data: bytes) -> bytes:
-    if len(data) > MAX_ZIP_BYTES:
-        raise AwsError(
-            "RequestEntityTooLargeException", f"Zipped size must be smaller than {MAX_ZIP_BYTES} bytes", 413
-        )
-    return data
 
 
 def _check_config(changes: ConfigChanges) -> None:

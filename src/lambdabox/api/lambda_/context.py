@@ -8,6 +8,7 @@ from typing import Any
 
 from lambdabox.aws.wire import WireRequest
 from lambdabox.core.aliases import AliasService
+from lambdabox.core.code_source import CodeSource
 from lambdabox.core.function_settings import FunctionSettings
 from lambdabox.core.functions import FunctionService
 from lambdabox.core.invoke import InvokeService
@@ -21,6 +22,7 @@ class LambdaDeps:
     aliases: AliasService
     settings: FunctionSettings
     invoker: InvokeService
+    code_source: CodeSource
 
 
 @dataclass

@@ -13,6 +13,7 @@ from lambdabox.core.names import is_version
 from lambdabox.errors import AwsError
 
 MAX_CREATE_REQUEST = 70_167_211
+MAX_ZIP_BYTES = 52_428_800
 
 _NOT_YET = {
     "ImageConfig": "Container image configuration",
@@ -68,14 +69,21 @@ def config_changes(params: dict[str, Any]) -> ConfigChanges:
     )
 
 
-def _zip_from(code: dict[str, Any]) -> bytes:
+def _zip_from(call: Call, code: dict[str, Any]) -> bytes:
+    """The package bytes: inline (`ZipFile`, at most 50 MB) or read from S3 (`S3Bucket`/`S3Key`)."""
     if code.get("ImageUri"):
         raise _unsupported("Container images (ImageUri)")
     if code.get("S3Bucket") or code.get("S3Key"):
-        raise _unsupported("Deployment packages from S3 (S3Bucket/S3Key)")
+        if not (code.get("S3Bucket") and code.get("S3Key")):
+            raise AwsError("InvalidParameterValueException", "Please provide both S3Bucket and S3Key.")
+        return call.deps.code_source.fetch(code["S3Bucket"], code["S3Key"], code.get("S3ObjectVersion"))
     data = code.get("ZipFile")
     if not data:
         raise AwsError("InvalidParameterValueException", "Please provide a source for function code.")
+    if len(data) > MAX_ZIP_BYTES:
+        raise AwsError(
+            "RequestEntityTooLargeException", f"Zipped size must be smaller than {MAX_ZIP_BYTES} bytes", 413
+        )
     return bytes(data)
 
 
@@ -97,7 +105,7 @@ async def create_function(call: Call) -> Output:
     if name.qualifier is not None:
         raise AwsError("InvalidParameterValueException", "Function name must not contain a qualifier.")
     changes = config_changes(params)
-    zip_file = _zip_from(params["Code"])
+    zip_file = await asyncio.to_thread(_zip_from, call, params["Code"])
     version = await asyncio.to_thread(
         call.deps.functions.create,
         name.name,
@@ -177,10 +185,11 @@ async def update_function_code(call: Call) -> Output:
         raise _unsupported("Container images (ImageUri)")
     if params.get("Architectures") and len(params["Architectures"]) != 1:
         raise AwsError("InvalidParameterValueException", "Exactly one architecture is required.")
+    zip_file = await asyncio.to_thread(_zip_from, call, params)
     version = await asyncio.to_thread(
         call.deps.functions.update_code,
         name,
-        _zip_from(params),
+        zip_file,
         bool(params.get("Publish")),
         bool(params.get("DryRun")),
         params.get("RevisionId"),
