@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import signal
@@ -211,34 +212,36 @@ def unique(prefix: str = "fn") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def create_function(
+    client: Any,
+    source: str | None = None,
+    *,
+    zip_file: bytes | None = None,
+    handler: str = "app.handler",
+    runtime: str = "python3.12",
+    name: str | None = None,
+    **kwargs: Any,
+) -> str:
+    """Create a function from Python source (or a zip) with `client`, wait until it is Active, return its name."""
+    function_name = name or unique()
+    code = (
+        zip_file
+        if zip_file is not None
+        else python_zip(source or "def handler(event, context):\n    return event\n")
+    )
+    client.create_function(
+        FunctionName=function_name,
+        Runtime=runtime,
+        Handler=handler,
+        Role=ROLE,
+        Code={"ZipFile": code},
+        **kwargs,
+    )
+    client.get_waiter("function_active_v2").wait(FunctionName=function_name, WaiterConfig={"Delay": 1})
+    return function_name
+
+
 @pytest.fixture
 def deploy(lambda_client: Any) -> Callable[..., str]:
-    """Create a function from Python source (or a zip), wait until it is Active, return its name."""
-
-    def create(
-        source: str | None = None,
-        *,
-        zip_file: bytes | None = None,
-        handler: str = "app.handler",
-        runtime: str = "python3.12",
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> str:
-        function_name = name or unique()
-        code = (
-            zip_file
-            if zip_file is not None
-            else python_zip(source or "def handler(event, context):\n    return event\n")
-        )
-        lambda_client.create_function(
-            FunctionName=function_name,
-            Runtime=runtime,
-            Handler=handler,
-            Role=ROLE,
-            Code={"ZipFile": code},
-            **kwargs,
-        )
-        lambda_client.get_waiter("function_active_v2").wait(FunctionName=function_name)
-        return function_name
-
-    return create
+    """`create_function` with the session server's client."""
+    return functools.partial(create_function, lambda_client)

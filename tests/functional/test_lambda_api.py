@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import ROLE, Server, make_zip, python_zip, unique
+from tests.conftest import ROLE, Server, create_function, python_zip, unique
 
 
 def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
@@ -343,15 +343,7 @@ def test_delete_function(lambda_client: Any, deploy: Any) -> None:
 def test_functions_survive_restart(server_factory: Any) -> None:
     server: Server = server_factory()
     client = server.client()
-    name = unique()
-    client.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Handler="app.handler",
-        Role=ROLE,
-        Code={"ZipFile": make_zip({"app.py": "def handler(e, c):\n    return 'ok'\n"})},
-    )
-    client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
+    name = create_function(client, "def handler(e, c):\n    return 'ok'\n")
     client.publish_version(FunctionName=name)
     server.stop()
     server.start()

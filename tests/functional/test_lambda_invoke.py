@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import ROLE, Server, make_zip, python_zip, unique
+from tests.conftest import Server, create_function, make_zip, python_zip
 
 INTROSPECT = """
 import os
@@ -321,7 +321,6 @@ def handler(event, context):
 def test_event_accepted_before_kill_9_runs_after_restart(server_factory: Any, tmp_path: Path) -> None:
     server: Server = server_factory()
     client = server.client()
-    name = unique()
     source = """
 import time
 
@@ -330,14 +329,7 @@ def handler(event, context):
     with open(event["path"], "w") as handle:
         handle.write("done")
 """
-    client.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Handler="app.handler",
-        Role=ROLE,
-        Code={"ZipFile": python_zip(source)},
-    )
-    client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
+    name = create_function(client, source)
     marker = tmp_path / "survived"
     response = client.invoke(
         FunctionName=name, InvocationType="Event", Payload=json.dumps({"path": str(marker)}).encode()

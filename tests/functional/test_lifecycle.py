@@ -14,7 +14,7 @@ from typing import Any
 
 import urllib3
 
-from tests.conftest import ROLE, Server, free_port, python_zip, unique
+from tests.conftest import Server, create_function, free_port
 
 PID_HANDLER = "import os\n\ndef handler(event, context):\n    return os.getpid()\n"
 
@@ -30,15 +30,7 @@ def _alive(pid: int) -> bool:
 
 def _function_pid(server: Server) -> int:
     client = server.client()
-    name = unique()
-    client.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Handler="app.handler",
-        Role=ROLE,
-        Code={"ZipFile": python_zip(PID_HANDLER)},
-    )
-    client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
+    name = create_function(client, PID_HANDLER)
     pid = int(json.loads(client.invoke(FunctionName=name)["Payload"].read()))
     client.close()
     return pid

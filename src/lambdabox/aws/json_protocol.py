@@ -13,10 +13,10 @@ from typing import Any
 import orjson
 from botocore.model import OperationModel, ServiceModel, Shape
 
-from lambdabox.aws.rest_json import _decode, _encode, _json
-from lambdabox.aws.validation import check
+from lambdabox.aws.json_values import decode_value, encode_value, parse_json
+from lambdabox.aws.validation import validate_input
 from lambdabox.aws.wire import WireRequest, WireResponse
-from lambdabox.errors import AwsError, validation_error
+from lambdabox.errors import AwsError
 
 
 class JsonProtocol:
@@ -49,30 +49,23 @@ class JsonProtocol:
         body = request.body.strip()
         if shape is None or not body:
             return {}
-        document = _json(body)
+        document = parse_json(body)
         if not isinstance(document, dict):
             raise AwsError("SerializationException", "Start of structure or map found where not expected.")
-        params = _decode(shape, document)
+        params = decode_value(shape, document)
         _check_types(shape, params, "")
         assert isinstance(params, dict)
         return params
 
     def validate(self, operation: OperationModel, params: dict[str, Any]) -> None:
-        shape = operation.input_shape
-        if shape is None:
-            return
-        problems: list[str] = []
-        check(shape, params, "", problems)
-        if problems:
-            error = validation_error(problems)
-            raise AwsError(self._validation_code, error.message)
+        validate_input(operation, params, self._validation_code)
 
     # -- output --------------------------------------------------------------------------------------
     def serialize(self, operation: OperationModel, output: dict[str, Any] | None) -> WireResponse:
         response = WireResponse(status=200, headers={"Content-Type": self.content_type})
         shape = operation.output_shape
         if shape is not None:
-            response.body = orjson.dumps(_encode(shape, output or {}))
+            response.body = orjson.dumps(encode_value(shape, output or {}))
         return response
 
     def serialize_error(self, error: AwsError) -> WireResponse:

@@ -8,20 +8,20 @@ operation's output dict (or an AwsError) back into HTTP exactly as botocore expe
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import formatdate
 from typing import Any
 from urllib.parse import unquote
 
 import orjson
-from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+from botocore.model import OperationModel, ServiceModel, Shape
 
-from lambdabox.aws.validation import check
+from lambdabox.aws.json_values import decode_value, encode_value, parse_json
+from lambdabox.aws.validation import validate_input
 from lambdabox.aws.wire import WireRequest, WireResponse
-from lambdabox.errors import AwsError, validation_error
+from lambdabox.errors import AwsError
 
 
 @dataclass(frozen=True)
@@ -130,11 +130,11 @@ class RestJsonProtocol:
                 if member.type_name in ("blob", "string"):
                     params[name] = request.body if member.type_name == "blob" else request.body.decode()
                 elif request.body:
-                    params[name] = _decode_members(member, _json(request.body))
+                    params[name] = decode_value(member, parse_json(request.body))
             else:
                 body_members[name] = member
         if body_members and request.body:
-            document = _json(request.body)
+            document = parse_json(request.body)
             if not isinstance(document, dict):
                 raise AwsError(
                     "SerializationException", "Start of structure or map found where not expected."
@@ -142,17 +142,11 @@ class RestJsonProtocol:
             for name, member in body_members.items():
                 wire_name = member.serialization.get("name", name)
                 if wire_name in document and document[wire_name] is not None:
-                    params[name] = _decode(member, document[wire_name])
+                    params[name] = decode_value(member, document[wire_name])
         return params
 
     def validate(self, operation: OperationModel, params: dict[str, Any]) -> None:
-        shape = operation.input_shape
-        if shape is None:
-            return
-        problems: list[str] = []
-        check(shape, params, "", problems)
-        if problems:
-            raise validation_error(problems)
+        validate_input(operation, params)
 
     # -- output --------------------------------------------------------------------------------------
     def serialize(self, operation: OperationModel, output: dict[str, Any] | None) -> WireResponse:
@@ -182,10 +176,10 @@ class RestJsonProtocol:
                 elif member.type_name == "string":
                     response.body = value.encode()
                 else:
-                    response.body = orjson.dumps(_encode(member, value))
+                    response.body = orjson.dumps(encode_value(member, value))
                     response.headers["Content-Type"] = "application/json"
             else:
-                body[wire_name] = _encode(member, value)
+                body[wire_name] = encode_value(member, value)
         if payload_name is None and (body or response.status != 204):
             response.body = orjson.dumps(body)
             response.headers["Content-Type"] = "application/json"
@@ -202,14 +196,7 @@ class RestJsonProtocol:
         return WireResponse(status=error.status, headers=headers, body=orjson.dumps(document))
 
 
-# -- value conversion --------------------------------------------------------------------------------
-def _json(body: bytes) -> Any:
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise AwsError("SerializationException", f"Could not parse request body: {exc}") from None
-
-
+# -- text and header values -------------------------------------------------------------------------
 def _from_text(shape: Shape, text: str) -> Any:
     kind = shape.type_name
     try:
@@ -228,64 +215,6 @@ def _from_header(shape: Shape, text: str) -> Any:
     if shape.serialization.get("jsonvalue"):
         return orjson.loads(base64.b64decode(text))
     return _from_text(shape, text)
-
-
-def _decode_members(shape: Shape, value: Any) -> Any:
-    return _decode(shape, value)
-
-
-def _decode(shape: Shape, value: Any) -> Any:
-    kind = shape.type_name
-    if kind == "structure" and isinstance(value, dict):
-        assert isinstance(shape, StructureShape)
-        out: dict[str, Any] = {}
-        for name, member in shape.members.items():
-            wire_name = member.serialization.get("name", name)
-            if wire_name in value and value[wire_name] is not None:
-                out[name] = _decode(member, value[wire_name])
-        return out
-    if kind == "list" and isinstance(value, list):
-        return [_decode(shape.member, item) for item in value]
-    if kind == "map" and isinstance(value, dict):
-        return {k: _decode(shape.value, v) for k, v in value.items()}
-    if kind == "blob":
-        if not isinstance(value, str):
-            raise AwsError("SerializationException", "Expected a base64 string")
-        try:
-            return base64.b64decode(value, validate=True)
-        except binascii.Error:
-            raise AwsError("InvalidParameterValueException", "Could not decode base64 content.") from None
-    if kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise AwsError(
-                "SerializationException", f"NUMBER_VALUE can not be converted to {kind}: {value!r}"
-            )
-        return int(value)
-    if kind == "timestamp" and isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, UTC)
-    return value
-
-
-def _encode(shape: Shape, value: Any) -> Any:
-    kind = shape.type_name
-    if kind == "structure" and isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for name, member in shape.members.items():
-            item = value.get(name)
-            if item is not None:
-                out[member.serialization.get("name", name)] = _encode(member, item)
-        return out
-    if kind == "list":
-        return [_encode(shape.member, item) for item in value]
-    if kind == "map":
-        return {k: _encode(shape.value, v) for k, v in value.items()}
-    if kind == "blob":
-        return base64.b64encode(value).decode()
-    if kind == "timestamp":
-        if isinstance(value, datetime):
-            return value.timestamp()
-        return float(value)
-    return value
 
 
 def _to_header(shape: Shape, value: Any) -> str:

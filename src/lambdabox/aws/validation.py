@@ -6,7 +6,9 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from botocore.model import Shape
+from botocore.model import OperationModel, Shape
+
+from lambdabox.errors import AwsError, validation_error
 
 
 def lower_camel(name: str) -> str:
@@ -97,3 +99,16 @@ def _check_length(meta: dict[str, Any], length: int, shown: Any, path: str, prob
             f"Value '{_shown(shown)}' at '{path}' failed to satisfy constraint: "
             f"Member must have length less than or equal to {meta['max']}"
         )
+
+
+def validate_input(
+    operation: OperationModel, params: dict[str, Any], code: str = "ValidationException"
+) -> None:
+    """Raise the service's validation error (`code`) listing every constraint the input violates."""
+    shape = operation.input_shape
+    if shape is None:
+        return
+    problems: list[str] = []
+    check(shape, params, "", problems)
+    if problems:
+        raise AwsError(code, validation_error(problems).message)

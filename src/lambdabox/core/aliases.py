@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lambdabox.core.functions import FunctionService, new_revision
+from lambdabox.core.functions import FunctionService, check_revision, new_revision
 from lambdabox.core.models import LATEST, Alias
 from lambdabox.core.names import VERSION_PATTERN
 from lambdabox.errors import AwsError
@@ -58,13 +58,7 @@ class AliasService:
         revision_id: str | None,
     ) -> Alias:
         current = self._functions.alias(name, alias_name)
-        if revision_id is not None and revision_id != current.revision_id:
-            raise AwsError(
-                "PreconditionFailedException",
-                "The Revision Id provided does not match the latest Revision Id. "
-                "Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
-                412,
-            )
+        check_revision(current.revision_id, revision_id)
         target = version if version is not None else current.function_version
         new_weights = dict(weights) if weights is not None else current.additional_weights
         self._check_target(name, target, new_weights)

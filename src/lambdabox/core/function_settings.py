@@ -11,7 +11,7 @@ from typing import TypeVar
 import orjson
 
 from lambdabox.core.concurrency import ConcurrencyLimiter
-from lambdabox.core.functions import FunctionService, new_revision
+from lambdabox.core.functions import FunctionService, check_revision, new_revision
 from lambdabox.core.models import LATEST, EventInvokeConfig, Function
 from lambdabox.core.names import is_version
 from lambdabox.errors import AwsError
@@ -135,13 +135,7 @@ class FunctionSettings:
 
     @staticmethod
     def _check_policy_revision(function: Function, key: str, revision_id: str | None) -> None:
-        if revision_id is not None and revision_id != function.policy_revisions.get(key):
-            raise AwsError(
-                "PreconditionFailedException",
-                "The Revision Id provided does not match the latest Revision Id. "
-                "Call the GetPolicy API to retrieve the latest Revision Id",
-                412,
-            )
+        check_revision(function.policy_revisions.get(key), revision_id, api="GetPolicy")
 
     def _statement(self, name: str, qualifier: str | None, permission: Permission) -> dict[str, object]:
         principal: object

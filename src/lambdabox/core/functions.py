@@ -90,6 +90,17 @@ def new_revision() -> str:
     return str(uuid.uuid4())
 
 
+def check_revision(expected: str | None, given: str | None, api: str = "GetFunction/GetAlias") -> None:
+    """The optimistic-locking check of every `RevisionId` parameter."""
+    if given is not None and given != expected:
+        raise AwsError(
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id. "
+            f"Call the {api} API to retrieve the latest Revision Id",
+            412,
+        )
+
+
 def not_found(arn: str) -> AwsError:
     return AwsError("ResourceNotFoundException", f"Function not found: {arn}", 404)
 
@@ -216,13 +227,7 @@ class FunctionService:
                     )
 
     def _check_updatable(self, current: FunctionVersion, revision_id: str | None) -> None:
-        if revision_id is not None and revision_id != current.revision_id:
-            raise AwsError(
-                "PreconditionFailedException",
-                "The Revision Id provided does not match the latest Revision Id. "
-                "Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
-                412,
-            )
+        check_revision(current.revision_id, revision_id)
         if current.state is FunctionState.PENDING or current.last_update_status is UpdateStatus.IN_PROGRESS:
             raise AwsError(
                 "ResourceConflictException",
