@@ -182,9 +182,8 @@ class ExecutionEnvironment:
 
     def post_error(self, request_id: str, body: bytes, error_type: str | None) -> None:
         active = self._current(request_id)
-        self._finish(
-            active, body or _error_body(error_type or "Runtime.Unknown", ""), error_type or "Runtime.Unknown"
-        )
+        error_type = error_type or _error_type_in(body)  # awslambdaric sends it in the body only
+        self._finish(active, body or _error_body(error_type, ""), error_type)
 
     def post_init_error(self, body: bytes, error_type: str | None) -> None:
         if self.state is not EnvState.STARTING:
@@ -355,6 +354,15 @@ class ExecutionEnvironment:
             self._log(self._partial.decode("utf-8", "replace"))
             self._partial = b""
         return eof
+
+
+def _error_type_in(body: bytes) -> str:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return "Runtime.Unknown"
+    error_type = document.get("errorType") if isinstance(document, dict) else None
+    return error_type if isinstance(error_type, str) and error_type else "Runtime.Unknown"
 
 
 def _error_body(error_type: str, message: str) -> bytes:
