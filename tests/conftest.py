@@ -180,6 +180,30 @@ def lambda_client(server: Server) -> Any:
     return server.client("lambda")
 
 
+def wait_for_logs(
+    server: Server, function_name: str, done: Callable[[list[str]], bool], timeout: float = 20.0
+) -> list[str]:
+    """Poll the function's CloudWatch log group until `done(messages)`; return the messages.
+
+    Tests observe what functions did through their logs (as a user would), not through files: functions
+    may run in a private file system."""
+    logs = server.client("logs")
+    deadline = time.monotonic() + timeout
+    messages: list[str] = []
+    while time.monotonic() < deadline:
+        try:
+            pages = logs.get_paginator("filter_log_events").paginate(
+                logGroupName=f"/aws/lambda/{function_name}"
+            )
+            messages = [event["message"] for page in pages for event in page["events"]]
+        except logs.exceptions.ResourceNotFoundException:
+            messages = []
+        if done(messages):
+            return messages
+        time.sleep(0.1)
+    raise AssertionError(f"log condition not met within {timeout} s; messages: {messages[-20:]}")
+
+
 def raw_request(method: str, url: str, **kwargs: Any) -> urllib3.BaseHTTPResponse:
     """One request with its own connection pool, closed before returning (no leaked sockets)."""
     with urllib3.PoolManager() as http:

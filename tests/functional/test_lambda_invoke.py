@@ -8,13 +8,12 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server, create_function, make_zip, python_zip
+from tests.conftest import Server, create_function, make_zip, python_zip, wait_for_logs
 
 INTROSPECT = """
 import os
@@ -278,71 +277,41 @@ def test_oversize_response(lambda_client: Any, deploy: Any) -> None:
     assert payload_of(response)["errorType"] == "Function.ResponseSizeTooLarge"
 
 
-def test_dry_run_and_event(lambda_client: Any, deploy: Any, tmp_path: Path) -> None:
-    source = """
-def handler(event, context):
-    with open(event["path"], "w") as handle:
-        handle.write(context.aws_request_id)
-"""
-    name = deploy(source)
-    assert lambda_client.invoke(FunctionName=name, InvocationType="DryRun")["StatusCode"] == 204
-    marker = tmp_path / "event-ran"
-    response = lambda_client.invoke(
-        FunctionName=name, InvocationType="Event", Payload=json.dumps({"path": str(marker)}).encode()
+def test_dry_run_and_event(server: Server, lambda_client: Any, deploy: Any) -> None:
+    name = deploy(
+        "def handler(event, context):\n    print('EVENT-RAN', context.aws_request_id, event['n'])\n"
     )
+    assert lambda_client.invoke(FunctionName=name, InvocationType="DryRun")["StatusCode"] == 204
+    response = lambda_client.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"n": 7}')
     assert response["StatusCode"] == 202
     request_id = response["ResponseMetadata"]["RequestId"]
-    deadline = time.monotonic() + 10
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert marker.read_text() == request_id
+    wait_for_logs(server, name, lambda lines: f"EVENT-RAN {request_id} 7\n" in lines)
 
 
-def test_failed_events_are_retried(lambda_client: Any, deploy: Any, tmp_path: Path) -> None:
-    source = """
-def handler(event, context):
-    with open(event["path"], "a") as handle:
-        handle.write("x")
-    raise RuntimeError("fail")
-"""
-    name = deploy(source)
+def test_failed_events_are_retried(server: Server, lambda_client: Any, deploy: Any) -> None:
+    name = deploy("def handler(event, context):\n    print('ATTEMPT')\n    raise RuntimeError('fail')\n")
     lambda_client.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=1)
-    marker = tmp_path / "attempts"
-    lambda_client.invoke(
-        FunctionName=name, InvocationType="Event", Payload=json.dumps({"path": str(marker)}).encode()
-    )
-    deadline = time.monotonic() + 10
-    while (not marker.exists() or len(marker.read_text()) < 2) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(1.0)
-    assert marker.read_text() == "xx"  # the first attempt and one retry, no more
+    lambda_client.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
+    wait_for_logs(server, name, lambda lines: lines.count("ATTEMPT\n") >= 2)
+    time.sleep(1.5)  # the retry delay in tests is 0.5 s: a third attempt would have come by now
+    assert (
+        wait_for_logs(server, name, lambda lines: True).count("ATTEMPT\n") == 2
+    )  # the first try + one retry
 
 
-def test_event_accepted_before_kill_9_runs_after_restart(server_factory: Any, tmp_path: Path) -> None:
+def test_event_accepted_before_kill_9_runs_after_restart(server_factory: Any) -> None:
     server: Server = server_factory()
     client = server.client()
-    source = """
-import time
-
-def handler(event, context):
-    time.sleep(2)
-    with open(event["path"], "w") as handle:
-        handle.write("done")
-"""
-    name = create_function(client, source)
-    marker = tmp_path / "survived"
-    response = client.invoke(
-        FunctionName=name, InvocationType="Event", Payload=json.dumps({"path": str(marker)}).encode()
+    name = create_function(
+        client, "import time\n\ndef handler(event, context):\n    time.sleep(2)\n    print('DONE')\n"
     )
+    response = client.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
     assert response["StatusCode"] == 202
+    time.sleep(0.5)  # the event is running: its environment dies with the server
     server.stop(9)  # SIGKILL: no clean shutdown
-    time.sleep(2.5)
-    assert not marker.exists()  # the environment died with the server
+    server.close_clients()
     server.start()
-    deadline = time.monotonic() + 15
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert marker.read_text() == "done"
+    wait_for_logs(server, name, lambda lines: "DONE\n" in lines)
 
 
 def test_concurrent_invocations_get_their_own_environments(server: Server, deploy: Any) -> None:

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from lambdabox.core.function_settings import FunctionSettings
 from lambdabox.core.functions import FunctionService
@@ -32,6 +32,7 @@ class AsyncInvoker:
         settings: FunctionSettings,
         invoker: InvokeService,
         retry_delays: Sequence[float],
+        flush_logs: Callable[[], None] = lambda: None,
         parallelism: int = 64,
     ) -> None:
         self._queue = queue
@@ -39,6 +40,9 @@ class AsyncInvoker:
         self._settings = settings
         self._invoker = invoker
         self._retry_delays = tuple(retry_delays) or (60.0, 120.0)
+        # An event is done only once what its invocation logged is stored: a crash in between then
+        # runs it again rather than losing its log.
+        self._flush_logs = flush_logs
         self._parallelism = parallelism
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
@@ -116,6 +120,7 @@ class AsyncInvoker:
             self._queue.reschedule(event.id, event.attempts, time.time() + 1.0)
             return
         attempts = event.attempts + 1
+        self._flush_logs()
         if result.function_error is None or attempts > retries:
             if result.function_error is not None:
                 log.info("event %s for %s failed after %d attempts", event.id, event.function_name, attempts)
