@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import s3
+
 # From the product brief. Targets live here, in the benchmarks, never in timed tests.
 TARGET_COLD_RATIO = 0.03  # boto3 handler cold start vs `python -c "import boto3; boto3.client('s3')"`
 TARGET_COLD_MS = 10.0
@@ -22,6 +24,20 @@ def _failed(result: dict[str, Any]) -> int:
 
 
 def add_summary(results: dict[str, Any]) -> None:
+    """results["summary"]: the ratios, failed requests and targets of the parts that ran."""
+    summary: dict[str, Any] = {"ratios": {}, "failed_requests": 0, "failed_by_benchmark": {}, "targets": {}}
+    if "warm" in results:
+        _invoke_summary(results, summary)
+    if "s3" in results:
+        ratios, failed, targets = s3.summarize(results["s3"])
+        summary["ratios"].update(ratios)
+        summary["failed_by_benchmark"]["s3"] = failed
+        summary["targets"].update(targets)
+    summary["failed_requests"] = sum(summary["failed_by_benchmark"].values())
+    results["summary"] = summary
+
+
+def _invoke_summary(results: dict[str, Any], summary: dict[str, Any]) -> None:
     warm, cold = results["warm"], results["cold"]
     lat, boto = warm["latency"], warm["boto3"]
     ratios: dict[str, float] = {
@@ -52,11 +68,10 @@ def add_summary(results: dict[str, Any]) -> None:
     }
     best = max(warm["throughput"], key=lambda p: p["lambdabox"]["rps"])
     seed = cold["seed"]["lambdabox"]["latency"]["p50_ms"]
-    results["summary"] = {
-        "ratios": ratios,
-        "failed_requests": sum(failed.values()),
-        "failed_by_benchmark": failed,
-        "targets": {
+    summary["ratios"].update(ratios)
+    summary["failed_by_benchmark"].update(failed)
+    summary["targets"].update(
+        {
             "cold_start_boto3_handler": {
                 "target": f"<= {TARGET_COLD_RATIO}x the plain-process baseline (~{TARGET_COLD_MS:.0f} ms)",
                 "measured_ms": seed,
@@ -70,8 +85,8 @@ def add_summary(results: dict[str, Any]) -> None:
                 "fraction_of_target": round(best["lambdabox"]["rps"] / TARGET_RPS, 4),
                 "met": best["lambdabox"]["rps"] >= TARGET_RPS,
             },
-        },
-    }
+        }
+    )
 
 
 def _ms(value: float) -> str:
@@ -83,8 +98,16 @@ def _x(value: float) -> str:
 
 
 def table(results: dict[str, Any]) -> str:
-    warm, cold, summary = results["warm"], results["cold"], results["summary"]
-    ratios = summary["ratios"]
+    summary = results["summary"]
+    rows = _invoke_rows(results) if "warm" in results else []
+    if "s3" in results:
+        rows += s3.rows(results["s3"], summary["ratios"])
+    return "\n".join(_format(rows) + _target_lines(results))
+
+
+def _invoke_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    warm, cold = results["warm"], results["cold"]
+    ratios = results["summary"]["ratios"]
     rows: list[tuple[str, str, str, str]] = []
 
     def section(title: str) -> None:
@@ -174,7 +197,11 @@ def table(results: dict[str, Any]) -> str:
                 _x(ratios[f"cold_{key}_init_p50"]),
             )
         )
+    return rows
 
+
+def _format(rows: list[tuple[str, str, str, str]]) -> list[str]:
+    """Aligned columns; a row with an empty second column is a section title, printed as is."""
     widths = [max(len(r[i]) for r in rows if r[1] or i == 0) for i in range(4)]
     widths[0] = min(widths[0], 44)
     head = ("benchmark", "lambdabox", "baseline", "ratio")
@@ -192,9 +219,28 @@ def table(results: dict[str, Any]) -> str:
                 c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
             )
         )
+    return lines
+
+
+def _target_lines(results: dict[str, Any]) -> list[str]:
+    summary = results["summary"]
     targets = summary["targets"]
+    lines = [""]
+    if "warm" in results:
+        lines += _invoke_target_lines(results)
+    if "s3" in results:
+        lines += s3.target_lines(targets)
+    failed = summary["failed_by_benchmark"]
+    lines.append(
+        f"Failed requests: {summary['failed_requests']} ({', '.join(f'{k} {v}' for k, v in failed.items())})"
+    )
+    return lines
+
+
+def _invoke_target_lines(results: dict[str, Any]) -> list[str]:
+    targets = results["summary"]["targets"]
     cold_t, rps_t = targets["cold_start_boto3_handler"], targets["warm_throughput"]
-    lines.append("")
+    lines: list[str] = []
     lines.append(
         f"Target cold start {cold_t['target']}: {_ms(cold_t['measured_ms'])} = {_x(cold_t['measured_ratio'])}"
         f" -> {'MET' if cold_t['met'] else 'NOT MET'}"
@@ -203,7 +249,7 @@ def table(results: dict[str, Any]) -> str:
         f"Target throughput {rps_t['target']}: best {rps_t['best_rps']:,}/s at {rps_t['at_connections']} connections"
         f" = {rps_t['fraction_of_target']:.1%} of target -> {'MET' if rps_t['met'] else 'NOT MET'}"
     )
-    profile = warm.get("profile", {})
+    profile = results["warm"].get("profile", {})
     if profile.get("samples"):
         lines.append("")
         lines.append(
@@ -211,8 +257,4 @@ def table(results: dict[str, Any]) -> str:
         )
         for role, top in profile["self_pct"].items():
             lines.append(f"  {role} self time: " + ", ".join(f"{name} {pct}%" for name, pct in top[:6]))
-    failed = summary["failed_by_benchmark"]
-    lines.append(
-        f"Failed requests: {summary['failed_requests']} ({', '.join(f'{k} {v}' for k, v in failed.items())})"
-    )
-    return "\n".join(lines)
+    return lines

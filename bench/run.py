@@ -1,11 +1,12 @@
 """`make bench`: Lambdabox's benchmarks, each beside a baseline measured in the same run.
 
-Starts its own Lambdabox server (free port, temporary data dir) and a trivial uvicorn+httptools+uvloop
-baseline server, both on 127.0.0.1 only; measures warm invoke latency and throughput and cold starts;
-prints a table; writes bench/results/latest.json. Every loop and run is bounded; servers and their
-processes are stopped on exit, Ctrl-C or SIGTERM. See docs/benchmarks.md.
+Starts its own Lambdabox server (free port, temporary data dir), a trivial uvicorn+httptools+uvloop
+baseline server and moto's S3 server, all on 127.0.0.1 only; measures warm invoke latency and throughput,
+cold starts and S3 (small and large objects, PUT -> notified handler start); prints a table; writes
+bench/results/latest.json. Every loop and run is bounded; servers and their processes are stopped on
+exit, Ctrl-C or SIGTERM. See docs/benchmarks.md.
 
-    .venv/bin/python bench/run.py [--quick] [--profile] [--no-wrk]
+    .venv/bin/python bench/run.py [--quick] [--profile] [--no-wrk] [--only invoke|s3]
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import coldstart
 import loadgen
 import profiling
 import report
+import s3
 import servers
 
 RESULTS = servers.BENCH_DIR / "results" / "latest.json"
@@ -249,13 +251,18 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--quick", action="store_true", help="short run (~35 s): fewer samples, 2 s load points"
+        "--quick", action="store_true", help="short run (~50 s): fewer samples, 2 s load points"
     )
     parser.add_argument(
         "--profile", action="store_true", help="also sample the server with py-spy under load"
     )
     parser.add_argument(
         "--no-wrk", action="store_true", help="use the asyncio load generator even if wrk exists"
+    )
+    parser.add_argument(
+        "--only",
+        choices=("invoke", "s3"),
+        help="run one part: invoke (warm invoke and cold starts) or s3 (objects and notifications)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"JSON results (default {RESULTS})")
     args = parser.parse_args(argv)
@@ -271,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "started_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "mode": "quick" if args.quick else "full",
+        "only": args.only,
         "plan": plan.__dict__,
         "machine": machine(),
         "source": source(),
@@ -278,16 +286,21 @@ def main(argv: list[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="lambdabox-bench-") as tmp, contextlib.ExitStack() as stack:
         work = Path(tmp)
-        print(f"starting Lambdabox and the baseline server (work dir {work}) ...", flush=True)
+        print(f"starting Lambdabox (work dir {work}) ...", flush=True)
         server, port, startup_s = servers.start_lambdabox(work)
         stack.callback(server.stop)
-        baseline, base_port = servers.start_baseline(work)
-        stack.callback(baseline.stop)
         results["server_startup_s"] = round(startup_s, 3)
-        ours = Target("lambdabox", port, server.pid, {})
-        base = Target("baseline", base_port, baseline.pid, {})
-        results["warm"] = warm(plan, ours, base, work, use_wrk, args.profile)
-        results["cold"] = cold(plan, port, work)
+        if args.only in (None, "invoke"):
+            print("starting the baseline server ...", flush=True)
+            baseline, base_port = servers.start_baseline(work)
+            stack.callback(baseline.stop)
+            ours = Target("lambdabox", port, server.pid, {})
+            base = Target("baseline", base_port, baseline.pid, {})
+            results["warm"] = warm(plan, ours, base, work, use_wrk, args.profile)
+            results["cold"] = cold(plan, port, work)
+        if args.only in (None, "s3"):
+            lambdabox = s3.Endpoint("lambdabox", port, server.pid)
+            results["s3"] = s3.run(args.quick, lambdabox, work / "data", work)
         results["environments_at_end"] = servers.health(port).environments
     signal.alarm(0)
     results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import os
 import signal
@@ -202,6 +203,35 @@ def wait_for_logs(
             return messages
         time.sleep(0.1)
     raise AssertionError(f"log condition not met within {timeout} s; messages: {messages[-20:]}")
+
+
+def peak_rss_kb(server: Server) -> int:
+    """The server process's peak resident memory so far (VmHWM), in kB."""
+    assert server.process is not None
+    for line in Path(f"/proc/{server.process.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+def write_random_file(path: Path, megabytes: int) -> str:
+    """A file of distinct random MiB blocks (cheap to make); returns its MD5 (hex)."""
+    digest = hashlib.md5()
+    block = os.urandom(1024 * 1024)
+    with open(path, "wb") as handle:
+        for index in range(megabytes):
+            chunk = index.to_bytes(4, "big") + block[4:]
+            digest.update(chunk)
+            handle.write(chunk)
+    return digest.hexdigest()
+
+
+def file_md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def raw_request(method: str, url: str, **kwargs: Any) -> urllib3.BaseHTTPResponse:

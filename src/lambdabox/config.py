@@ -41,10 +41,33 @@ class Settings:
     async_retry_delays: tuple[float, ...] = (60.0, 120.0)
     # Interpreter that runs the bundled Python runtime (python3.9 … python3.14 all map to it).
     python_executable: str = sys.executable
+    # SigV4 on every AWS API call. Off (`LAMBDABOX_AUTH=off`) is a development switch: any request is
+    # accepted as the root user's; the server warns at start and /_lambdabox/health shows "auth": "off".
+    auth: bool = True
+    # Longest sleep of the EventBridge scheduler between passes (it also wakes at the next due time).
+    scheduler_tick: float = 1.0
+    # Seconds added to the wall clock by the platform clock (EventBridge schedules and event times).
+    clock_offset: float = 0.0
+    # Test-only endpoints (`/_lambdabox/scheduler`: read the scheduler, move the clock). Never in production.
+    test_hooks: bool = False
+    # Kernel-enforced isolation of execution environments (namespaces, cgroups, unprivileged user,
+    # seccomp), as far as the machine allows. Off (`LAMBDABOX_ISOLATION=off`): plain processes.
+    isolation: bool = True
+    # Seconds an idle execution environment runs on before it is frozen (cgroup freezer).
+    freeze_delay: float = 0.02
 
     @property
     def endpoint_url(self) -> str:
         return f"http://{self.advertised_host}:{self.port}"
+
+
+def _switch(name: str, text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("on", "true", "1", "yes"):
+        return True
+    if value in ("off", "false", "0", "no"):
+        return False
+    raise ValueError(f"{name} must be 'on' or 'off', not {text!r}")
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -75,6 +98,18 @@ def load_settings(env: Mapping[str, str], **overrides: object) -> Settings:
         from_env["async_retry_delays"] = _floats(env["LAMBDABOX_ASYNC_RETRY_DELAYS"])
     if env.get("LAMBDABOX_PYTHON"):
         from_env["python_executable"] = env["LAMBDABOX_PYTHON"]
+    if env.get("LAMBDABOX_AUTH"):
+        from_env["auth"] = _switch("LAMBDABOX_AUTH", env["LAMBDABOX_AUTH"])
+    if env.get("LAMBDABOX_SCHEDULER_TICK"):
+        from_env["scheduler_tick"] = float(env["LAMBDABOX_SCHEDULER_TICK"])
+    if env.get("LAMBDABOX_CLOCK_OFFSET"):
+        from_env["clock_offset"] = float(env["LAMBDABOX_CLOCK_OFFSET"])
+    if env.get("LAMBDABOX_TEST_HOOKS"):
+        from_env["test_hooks"] = _switch("LAMBDABOX_TEST_HOOKS", env["LAMBDABOX_TEST_HOOKS"])
+    if env.get("LAMBDABOX_ISOLATION"):
+        from_env["isolation"] = _switch("LAMBDABOX_ISOLATION", env["LAMBDABOX_ISOLATION"])
+    if env.get("LAMBDABOX_FREEZE_DELAY"):
+        from_env["freeze_delay"] = float(env["LAMBDABOX_FREEZE_DELAY"])
     settings = replace(settings, **from_env)  # type: ignore[arg-type]
     explicit = {k: v for k, v in overrides.items() if v is not None}
     if "data_dir" in explicit:

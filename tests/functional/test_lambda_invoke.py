@@ -170,15 +170,17 @@ def test_init_errors(
 
 def test_timeout_kills_and_replaces_the_environment(lambda_client: Any, deploy: Any) -> None:
     source = """
-import os, time
+import time, uuid
+
+ENVIRONMENT = uuid.uuid4().hex  # one per environment (pids repeat across PID namespaces)
 
 def handler(event, context):
     if event.get("sleep"):
         time.sleep(5)
-    return os.getpid()
+    return ENVIRONMENT
 """
     name = deploy(source, Timeout=1)
-    first_pid = payload_of(lambda_client.invoke(FunctionName=name))
+    first_environment = payload_of(lambda_client.invoke(FunctionName=name))
     started = time.monotonic()
     response = lambda_client.invoke(FunctionName=name, Payload=b'{"sleep": true}', LogType="Tail")
     elapsed = time.monotonic() - started
@@ -190,7 +192,7 @@ def handler(event, context):
     tail = base64.b64decode(response["LogResult"]).decode()
     assert "Task timed out after 1.00 seconds" in tail
     assert "Status: timeout" in tail
-    assert payload_of(lambda_client.invoke(FunctionName=name)) != first_pid
+    assert payload_of(lambda_client.invoke(FunctionName=name)) != first_environment
 
 
 def test_runtime_crash_is_an_exit_error(lambda_client: Any, deploy: Any) -> None:
@@ -315,17 +317,15 @@ def test_event_accepted_before_kill_9_runs_after_restart(server_factory: Any) ->
 
 
 def test_concurrent_invocations_get_their_own_environments(server: Server, deploy: Any) -> None:
-    name = deploy(
-        "import time, os\n\ndef handler(event, context):\n    time.sleep(1)\n    return os.getpid()\n",
-        Timeout=10,
-    )
+    source = "import time, uuid\n\nENV = uuid.uuid4().hex\n\ndef handler(event, context):\n    time.sleep(1)\n    return ENV\n"
+    name = deploy(source, Timeout=10)
     client = server.client(max_pool_connections=8)
     started = time.monotonic()
     with ThreadPoolExecutor(4) as executor:
-        pids = list(executor.map(lambda _: payload_of(client.invoke(FunctionName=name)), range(4)))
+        environments = list(executor.map(lambda _: payload_of(client.invoke(FunctionName=name)), range(4)))
     client.close()
     assert time.monotonic() - started < 2.5
-    assert len(set(pids)) == 4
+    assert len(set(environments)) == 4
 
 
 def test_reserved_concurrency_throttles(server: Server, deploy: Any, lambda_client: Any) -> None:

@@ -16,7 +16,10 @@ import urllib3
 
 from tests.conftest import Server, create_function, free_port
 
-PID_HANDLER = "import os\n\ndef handler(event, context):\n    return os.getpid()\n"
+# The runtime's pid and PID namespace: with isolation it is PID 2 of a namespace of its own.
+PID_HANDLER = (
+    "import os\n\ndef handler(event, context):\n    return [os.getpid(), os.readlink('/proc/self/ns/pid')]\n"
+)
 
 
 def _alive(pid: int) -> bool:
@@ -31,9 +34,25 @@ def _alive(pid: int) -> bool:
 def _function_pid(server: Server) -> int:
     client = server.client()
     name = create_function(client, PID_HANDLER)
-    pid = int(json.loads(client.invoke(FunctionName=name)["Payload"].read()))
+    pid, namespace = json.loads(client.invoke(FunctionName=name)["Payload"].read())
     client.close()
-    return pid
+    return _host_pid(int(pid), namespace)
+
+
+def _host_pid(pid: int, namespace: str) -> int:
+    """The pid, as this test sees it, of the process that is `pid` in the PID namespace `namespace`."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.readlink(entry / "ns" / "pid") != namespace:
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("NSpid:") and int(line.split()[-1]) == pid:
+                    return int(entry.name)
+        except OSError:
+            continue
+    raise AssertionError(f"no process is pid {pid} in {namespace}")
 
 
 def test_health_reports_ready(server: Server) -> None:

@@ -11,6 +11,7 @@ import urllib3
 from botocore.exceptions import ClientError
 
 from tests.conftest import Server, unique
+from tests.signing import sign
 
 
 @pytest.fixture(scope="module")
@@ -360,30 +361,21 @@ def test_function_logs_are_readable(logs: Any, lambda_client: Any, deploy: Calla
 
 # -- protocol ----------------------------------------------------------------------------------------------
 def test_protocol_errors(server: Server, logs: Any) -> None:
+    def post(target: str, body: bytes) -> urllib3.BaseHTTPResponse:
+        headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target}
+        signed = sign("POST", server.endpoint + "/", service="logs", body=body, headers=headers)
+        return http.request("POST", server.endpoint + "/", body=body, headers=signed)
+
     with urllib3.PoolManager() as http:
-        credential = "Credential=LKIATESTTESTTESTTEST/20240101/us-east-1/logs/aws4_request"
-        headers = {
-            "Content-Type": "application/x-amz-json-1.1",
-            "Authorization": f"AWS4-HMAC-SHA256 {credential}, SignedHeaders=host, Signature=0",
-        }
-        unknown = http.request(
-            "POST", server.endpoint, body=b"{}", headers={**headers, "X-Amz-Target": "Logs_20140328.Bogus"}
-        )
+        unknown = post("Logs_20140328.Bogus", b"{}")
         assert unknown.status == 400
         assert unknown.json()["__type"] == "UnknownOperationException"
         assert unknown.headers["x-amzn-RequestId"]
-        garbage = http.request(
-            "POST",
-            server.endpoint,
-            body=b"{nope",
-            headers={**headers, "X-Amz-Target": "Logs_20140328.DescribeLogGroups"},
-        )
+        garbage = post("Logs_20140328.DescribeLogGroups", b"{nope")
         assert garbage.status == 400 and garbage.json()["__type"] == "SerializationException"
-        wrong_type = http.request(
-            "POST",
-            server.endpoint,
-            body=b'{"logGroupName": "/x", "logStreamName": "s", "logEvents": "not a list"}',
-            headers={**headers, "X-Amz-Target": "Logs_20140328.PutLogEvents"},
+        wrong_type = post(
+            "Logs_20140328.PutLogEvents",
+            b'{"logGroupName": "/x", "logStreamName": "s", "logEvents": "not a list"}',
         )
         assert wrong_type.status == 400 and wrong_type.json()["__type"] == "SerializationException"
         assert wrong_type.headers["Content-Type"] == "application/x-amz-json-1.1"

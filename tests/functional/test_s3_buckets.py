@@ -12,6 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.conftest import ACCESS_KEY, SECRET_KEY, Server, raw_request, unique
+from tests.signing import sign
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
@@ -73,7 +74,8 @@ def test_location_constraint(s3: Any) -> None:
      "192.168.5.4", "xn--punycode", "bucket-s3alias", "dot-.dash"],
 )  # fmt: skip
 def test_invalid_bucket_names(server: Server, name: str) -> None:
-    raw = raw_request("PUT", f"{server.endpoint}/{name}")  # boto3 refuses some locally
+    url = f"{server.endpoint}/{name}"
+    raw = raw_request("PUT", url, headers=sign("PUT", url))  # boto3 refuses some locally
     assert raw.status == 400
     error = ElementTree.fromstring(raw.data)
     assert error.findtext("Code") == "InvalidBucketName"
@@ -112,9 +114,10 @@ def test_unimplemented_operation_and_wrong_method(server: Server, s3: Any) -> No
     name = unique("ni")
     s3.create_bucket(Bucket=name)
     with pytest.raises(ClientError) as excinfo:
-        s3.get_bucket_policy(Bucket=name)
+        s3.get_bucket_website(Bucket=name)
     assert (code_of(excinfo), status_of(excinfo)) == ("NotImplemented", 501)
-    raw = raw_request("POST", f"{server.endpoint}/{name}/key?tagging")
+    url = f"{server.endpoint}/{name}/key?tagging"
+    raw = raw_request("POST", url, headers=sign("POST", url))
     assert raw.status == 405
     error = ElementTree.fromstring(raw.data)
     assert error.findtext("Code") == "MethodNotAllowed"
@@ -136,18 +139,25 @@ def test_virtual_hosted_style_addressing(server: Server, s3: Any, http: urllib3.
     name = unique("vhost")
     s3.create_bucket(Bucket=name)
     for host in (f"{name}.localhost", f"{name}.s3.localhost", f"{name}.s3.us-east-1.localhost"):
+        virtual = f"http://{host}:{server.port}/dir/a%20b.txt"
         put = http.request(
             "PUT",
             f"{server.endpoint}/dir/a%20b.txt",
             body=b"virtual",
-            headers={"Host": f"{host}:{server.port}"},
+            headers=sign("PUT", virtual, body=b"virtual", headers={"Host": f"{host}:{server.port}"}),
         )
         assert put.status == 200, put.data
         got = http.request(
-            "GET", f"{server.endpoint}/dir/a%20b.txt", headers={"Host": f"{host}:{server.port}"}
+            "GET",
+            f"{server.endpoint}/dir/a%20b.txt",
+            headers=sign("GET", virtual, headers={"Host": f"{host}:{server.port}"}),
         )
         assert got.data == b"virtual"
-        listed = http.request("GET", f"{server.endpoint}/?list-type=2", headers={"Host": host})
+        listed = http.request(
+            "GET",
+            f"{server.endpoint}/?list-type=2",
+            headers=sign("GET", f"http://{host}/?list-type=2", headers={"Host": host}),
+        )
         assert ElementTree.fromstring(listed.data).findtext(f"{NS}Contents/{NS}Key") == "dir/a b.txt"
     assert s3.get_object(Bucket=name, Key="dir/a b.txt")["Body"].read() == b"virtual"
 

@@ -14,17 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Server, unique
+from tests.conftest import Server, peak_rss_kb, unique
 
 MB = 1024 * 1024
-
-
-def peak_rss_kb(server: Server) -> int:
-    assert server.process is not None
-    for line in Path(f"/proc/{server.process.pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmHWM")
 
 
 @pytest.mark.slow

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import replace
 from typing import Any, Protocol
 
 import orjson
 
+from lambdabox.aws import json_auth
 from lambdabox.aws.dispatch import service_of
+from lambdabox.aws.sigv4 import SignatureError, SignedRequest, Verifier, presented
 from lambdabox.aws.wire import WireRequest, WireResponse
+from lambdabox.errors import AwsError
 
 MAX_BODY = 80 * 1024 * 1024
 
@@ -39,8 +43,12 @@ class Edge:
         on_shutdown: Lifespan,
         streaming: dict[str, AsgiApp] | None = None,
         default_service: str | None = None,
+        verifier: Verifier | None = None,
     ) -> None:
         self._services = services
+        # Every call to a whole-request service is SigV4-verified here (None: authentication is off).
+        # Streaming services verify their own requests (their bodies are not read here).
+        self._verifier = verifier
         # Services that stream bodies both ways (S3) get the raw ASGI call before any body is read.
         self._streaming = dict(streaming or {})
         self._default = default_service  # for requests with no signature, target or known path
@@ -61,13 +69,15 @@ class Edge:
         if app is not None:
             await app(scope, receive, send)
             return
-        response = await self._respond(receive, head, service)
+        response = await self._respond(receive, head, service, scope["headers"])
         headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
         headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 
-    async def _respond(self, receive: Receive, head: WireRequest, service: str | None) -> WireResponse:
+    async def _respond(
+        self, receive: Receive, head: WireRequest, service: str | None, raw_headers: list[tuple[bytes, bytes]]
+    ) -> WireResponse:
         chunks: list[bytes] = []
         size = 0
         more = True
@@ -93,7 +103,32 @@ class Edge:
                 "UnknownServiceException",
                 f"Lambdabox does not serve the AWS service {service or '(unknown)'!r} yet.",
             )
+        if self._verifier is not None:
+            assert service is not None
+            try:
+                request = self._authenticate(self._verifier, request, service, raw_headers)
+            except AwsError as error:
+                return _error(error.status, error.code, error.message)
         return await front_end.handle(request)
+
+    @staticmethod
+    def _authenticate(
+        verifier: Verifier, request: WireRequest, service: str, raw_headers: list[tuple[bytes, bytes]]
+    ) -> WireRequest:
+        signed = SignedRequest(
+            request.method,
+            request.raw_path,
+            request.query_string,
+            [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw_headers],
+        )
+        try:
+            claim = presented(signed)
+            if claim is None:
+                raise json_auth.missing(service)
+            verified = verifier.verify(signed, claim, service, body=request.body)
+        except SignatureError as error:
+            raise json_auth.refused(service, error) from None
+        return replace(request, principal_arn=verified.key.principal_arn)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -127,6 +162,6 @@ def _head(scope: Scope) -> WireRequest:
 def _error(status: int, code: str, message: str) -> WireResponse:
     return WireResponse(
         status,
-        {"x-amzn-ErrorType": code, "Content-Type": "application/json"},
+        {"x-amzn-ErrorType": code, "Content-Type": "application/json", "x-amzn-RequestId": str(uuid.uuid4())},
         orjson.dumps({"__type": code, "message": message}),
     )

@@ -1,8 +1,9 @@
-"""Lambdabox's own endpoints under /_lambdabox/: readiness and code downloads."""
+"""Lambdabox's own endpoints under /_lambdabox/: readiness, code downloads, and the endpoints other
+components mount under a path prefix (`routes`, e.g. the EventBridge scheduler's)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -12,14 +13,21 @@ from lambdabox.core.functions import FunctionService
 from lambdabox.errors import AwsError
 from lambdabox.storage.interfaces import CodeStore
 
+Route = Callable[[WireRequest], Awaitable[WireResponse]]
+
 
 class InternalApi:
     def __init__(
-        self, functions: FunctionService, code: CodeStore, health: Callable[[], dict[str, Any]]
+        self,
+        functions: FunctionService,
+        code: CodeStore,
+        health: Callable[[], dict[str, Any]],
+        routes: Mapping[str, Route] | None = None,
     ) -> None:
         self._functions = functions
         self._code = code
         self._health = health
+        self._routes = dict(routes or {})
 
     async def handle(self, request: WireRequest) -> WireResponse:
         path = request.raw_path
@@ -34,6 +42,9 @@ class InternalApi:
                     return _json(error.status, {"message": error.message})
                 data = self._code.zip_path(version.code).read_bytes()
                 return WireResponse(200, {"Content-Type": "application/zip"}, data)
+        for prefix, route in self._routes.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return await route(request)
         return _json(404, {"message": f"No such Lambdabox endpoint: {path}"})
 
 

@@ -10,7 +10,7 @@ _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 _QUERY_SCOPE = re.compile(
     r"X-Amz-Credential=[^&]*?(?:%2F|/)\d{8}(?:%2F|/)[^&%/]+(?:%2F|/)([^&%/]+)(?:%2F|/)aws4_request"
 )
-_TARGET_PREFIXES = {"Logs_20140328": "logs"}
+_TARGET_PREFIXES = {"Logs_20140328": "logs", "AWSEvents": "events"}
 # Virtual-hosted-style S3 hosts (`bucket.localhost`, `bucket.s3.localhost`, `*.s3.<region>.amazonaws.com`).
 _S3_HOST = re.compile(
     r"(?:[^:]+\.localhost|(?:[^:]+\.)?s3(?:[.-][a-z0-9-]+)*\.(?:localhost|amazonaws\.com))(?::\d+)?",
@@ -21,23 +21,38 @@ _LAMBDA_PATH = re.compile(
 )
 
 
-def service_of(request: WireRequest) -> str | None:
+# Services recognised by the shape of their requests. They claim a request by its shape alone, whatever
+# its credential scope names (the scope is then checked against them: a wrong one is refused as AWS does);
+# a request scoped to one of them that does not have its shape is not theirs.
+_BY_SHAPE = frozenset({"lambda", "logs", "events"})
+
+
+def _scoped_service(request: WireRequest) -> str | None:
     authorization = request.header("authorization")
     if authorization:
         match = _SCOPE.search(authorization)
-        if match:
-            return match.group(1)
-        if authorization.startswith("AWS "):  # Signature Version 2: only S3 still accepts it
-            return "s3"
+        return match.group(1) if match else None
     if "X-Amz-Credential" in request.query_string:
         match = _QUERY_SCOPE.search(request.query_string)
         if match:
             return match.group(1)
-    if _S3_HOST.fullmatch(request.header("host") or ""):
-        return "s3"
+    return None
+
+
+def service_of(request: WireRequest) -> str | None:
+    """The service a request is for; None leaves it to the default service (S3): anonymous requests,
+    Signature Version 2, and requests scoped to a shape-recognised service without its shape."""
     target = request.header("x-amz-target")
     if target:
-        return _TARGET_PREFIXES.get(target.split(".", 1)[0])
-    if _LAMBDA_PATH.match(request.raw_path):
+        known = _TARGET_PREFIXES.get(target.split(".", 1)[0])
+        if known is not None:
+            return known
+    scoped = _scoped_service(request)
+    s3_host = _S3_HOST.fullmatch(request.header("host") or "") is not None
+    if _LAMBDA_PATH.match(request.raw_path) and (not s3_host or scoped == "lambda"):
         return "lambda"
+    if s3_host:
+        return "s3"
+    if scoped is not None and scoped not in _BY_SHAPE:
+        return scoped
     return None

@@ -195,6 +195,8 @@ class RestXmlProtocol:
                     params[name] = found_map
             elif name == payload_name and member.type_name == "structure" and body:
                 params[name] = _from_xml(member, self._document(body))
+            elif name == payload_name and member.type_name == "string" and body is not None:
+                params[name] = body.decode("utf-8", "replace")  # e.g. PutBucketPolicy's JSON document
         return params
 
     @staticmethod

@@ -15,6 +15,7 @@ class WireRequest:
     headers: Mapping[str, str]  # lower-case names
     body: bytes
     client_host: str = "127.0.0.1"
+    principal_arn: str | None = None  # who signed the request (None: unsigned, or authentication off)
 
     def query(self) -> list[tuple[str, str]]:
         return parse_qsl(self.query_string, keep_blank_values=True)

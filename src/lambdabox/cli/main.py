@@ -6,7 +6,7 @@ import os
 
 import click
 
-from lambdabox.cli import server_commands
+from lambdabox.cli import doctor, server_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,6 +16,7 @@ def cli() -> None:
 
 
 server_commands.register(cli)
+doctor.register(cli)
 
 try:  # the function commands (deploy, invoke, logs, ls, rm) live in their own module
     from lambdabox.cli import function_commands

@@ -23,12 +23,9 @@ class S3CodeSource:
 
     def fetch(self, bucket: str, key: str, version: str | None) -> bytes:
         try:
-            record, handle = self._objects.open(bucket, key, Preconditions())
+            record, handle = self._objects.open(bucket, key, Preconditions(), version)
         except AwsError as error:
             raise _s3_error(error.code, error.message) from None
-        if version is not None and version != (record.version_id or "null"):
-            handle.close()
-            raise _s3_error("NoSuchVersion", "The specified version does not exist.")
         with handle:
             if record.size > MAX_PACKAGE_BYTES:
                 raise AwsError(

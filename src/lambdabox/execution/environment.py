@@ -2,8 +2,11 @@
 
 Lifecycle (explicit state machine):
     STARTING --first /next--> IDLE --invoke--> BUSY --response/error--> IDLE
-    any --timeout / crash / init failure / kill--> DEAD
+    IDLE --idle for `freeze_delay`--> FROZEN --invoke (thaw, then hand over)--> BUSY
+    any --timeout / crash / out of memory / init failure / kill--> DEAD
 The environment, not the function, enforces the timeout: it kills the process group when time is up.
+An idle environment is frozen (cgroup freezer) like AWS freezes it after a response, lazily: a short
+delay keeps back-to-back invocations from paying a freeze and a thaw each.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ TAIL_BYTES = 4096
 class EnvState(enum.Enum):
     STARTING = "starting"
     IDLE = "idle"
+    FROZEN = "frozen"
     BUSY = "busy"
     DEAD = "dead"
 
@@ -69,6 +73,7 @@ class ExecutionEnvironment:
         sandbox: Sandbox,
         sink: LogSink,
         on_dead: Callable[[ExecutionEnvironment], None],
+        freeze_delay: float | None = None,
     ) -> None:
         self.id = uuid.uuid4().hex
         self.spec = spec
@@ -90,6 +95,8 @@ class ExecutionEnvironment:
         self._init_timer: asyncio.TimerHandle | None = None
         self._report_init = True
         self._closed = False
+        self._freeze_delay = freeze_delay
+        self._freeze_timer: asyncio.TimerHandle | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -123,9 +130,39 @@ class ExecutionEnvironment:
     def alive(self) -> bool:
         return self.state is not EnvState.DEAD
 
+    # -- freezing --------------------------------------------------------------------------------------
+    def _went_idle(self) -> None:
+        if self._freeze_delay is None or self.state is not EnvState.IDLE:
+            return
+        self._cancel_freeze()
+        self._freeze_timer = asyncio.get_running_loop().call_later(self._freeze_delay, self._freeze)
+
+    def _cancel_freeze(self) -> None:
+        if self._freeze_timer is not None:
+            self._freeze_timer.cancel()
+            self._freeze_timer = None
+
+    def _freeze(self) -> None:
+        self._freeze_timer = None
+        if self.state is not EnvState.IDLE or self._active is not None or self._process is None:
+            return
+        try:
+            if self._process.freeze():
+                self.state = EnvState.FROZEN
+        except OSError:  # it is exiting, or its cgroup is gone: it stays idle (or dies)
+            return
+
+    def _thaw(self) -> None:
+        self._cancel_freeze()
+        if self.state is EnvState.FROZEN:
+            assert self._process is not None
+            self._process.thaw()
+            self.state = EnvState.IDLE
+
     # -- invoking --------------------------------------------------------------------------------------
     async def invoke(self, request: InvocationRequest) -> InvocationResult:
-        assert self._active is None and self.state in (EnvState.STARTING, EnvState.IDLE)
+        assert self._active is None and self.state in (EnvState.STARTING, EnvState.IDLE, EnvState.FROZEN)
+        self._thaw()
         future: asyncio.Future[InvocationResult] = asyncio.get_running_loop().create_future()
         self._active = _Invocation(request, future, time.perf_counter())
         if self._waiter is not None and not self._waiter.done():  # the runtime is already polling /next
@@ -165,6 +202,8 @@ class ExecutionEnvironment:
             if self._init_timer is not None:
                 self._init_timer.cancel()
             self.state = EnvState.IDLE
+            if self._process is not None:
+                self._process.end_init()
         if self._active is not None and self._active.handed_at is None:
             return self._hand_over()
         self._waiter = asyncio.get_running_loop().create_future()
@@ -244,6 +283,7 @@ class ExecutionEnvironment:
         self._active = None
         if self.state is EnvState.BUSY:
             self.state = EnvState.IDLE
+            self._went_idle()
         active.future.set_result(
             InvocationResult(
                 request_id=request_id,
@@ -282,11 +322,11 @@ class ExecutionEnvironment:
                 if returncode == 0
                 else f"Runtime exited with error: {_exit_text(returncode)}"
             )
+            oom = self._process is not None and self._process.oom_killed()
+            error_type = "Runtime.OutOfMemory" if oom else "Runtime.ExitError"
             self.state = EnvState.DEAD
             self._finish(
-                active,
-                _error_body("Runtime.ExitError", f"RequestId: {request_id} Error: {reason}"),
-                "Runtime.ExitError",
+                active, _error_body(error_type, f"RequestId: {request_id} Error: {reason}"), error_type
             )
         self._die()
 
@@ -295,6 +335,7 @@ class ExecutionEnvironment:
         if self._closed:
             return
         self._closed = True
+        self._cancel_freeze()
         if self._init_timer is not None:
             self._init_timer.cancel()
         if self._waiter is not None and not self._waiter.done():
@@ -369,7 +410,25 @@ def _error_body(error_type: str, message: str) -> bytes:
     return orjson.dumps({"errorType": error_type, "errorMessage": message})
 
 
+# How AWS's runtime manager (Go) names the signals that end runtimes most often.
+_SIGNAL_TEXT: dict[int, str] = {
+    signal.SIGHUP: "hangup",
+    signal.SIGINT: "interrupt",
+    signal.SIGQUIT: "quit",
+    signal.SIGILL: "illegal instruction",
+    signal.SIGTRAP: "trace/breakpoint trap",
+    signal.SIGABRT: "aborted",
+    signal.SIGBUS: "bus error",
+    signal.SIGFPE: "floating point exception",
+    signal.SIGKILL: "killed",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGPIPE: "broken pipe",
+    signal.SIGALRM: "alarm clock",
+    signal.SIGTERM: "terminated",
+}
+
+
 def _exit_text(returncode: int) -> str:
     if returncode < 0:
-        return f"signal: {signal.Signals(-returncode).name.lower().removeprefix('sig')}"
+        return f"signal: {_SIGNAL_TEXT.get(-returncode, f'signal {-returncode}')}"
     return f"exit status {returncode}"

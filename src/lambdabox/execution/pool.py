@@ -26,12 +26,18 @@ def _key(version: FunctionVersion) -> Key:
 
 class EnvironmentPool:
     def __init__(
-        self, spec_factory: SpecFactory, sandbox: Sandbox, sink: LogSink, idle_timeout: float
+        self,
+        spec_factory: SpecFactory,
+        sandbox: Sandbox,
+        sink: LogSink,
+        idle_timeout: float,
+        freeze_delay: float | None = None,
     ) -> None:
         self._spec_factory = spec_factory
         self._sandbox = sandbox
         self._sink = sink
         self._idle_timeout = idle_timeout
+        self._freeze_delay = freeze_delay  # seconds an idle environment runs on before it is frozen
         self._idle: dict[Key, list[ExecutionEnvironment]] = defaultdict(list)
         self._all: set[ExecutionEnvironment] = set()
         # The revision each (function, version) runs now; environments of older revisions are not reused.
@@ -47,7 +53,9 @@ class EnvironmentPool:
         self._current[(version.name, version.version)] = version.revision_id
         env = self._take_idle(version)
         if env is None:
-            env = ExecutionEnvironment(self._spec_factory(version), self._sandbox, self._sink, self._forget)
+            env = ExecutionEnvironment(
+                self._spec_factory(version), self._sandbox, self._sink, self._forget, self._freeze_delay
+            )
             self._all.add(env)
             self.cold_starts[version.name] += 1
             try:
@@ -98,7 +106,8 @@ class EnvironmentPool:
     def reap_idle(self) -> None:
         cutoff = time.monotonic() - self._idle_timeout
         for key, stack in list(self._idle.items()):
-            for env in [e for e in stack if e.last_used < cutoff and e.state is EnvState.IDLE]:
+            idle = (EnvState.IDLE, EnvState.FROZEN)
+            for env in [e for e in stack if e.last_used < cutoff and e.state in idle]:
                 stack.remove(env)
                 env.kill()
             if not stack:

@@ -1,14 +1,18 @@
 """Sandboxes start an environment's process and enforce what the process itself cannot be trusted with.
 
-`ProcessSandbox` is the portable baseline: its own session (process group), its own working and temp
-directories, stdout+stderr into one pipe the platform reads, exit noticed through a pidfd.
+`ProcessSandbox` starts a process: its own session (process group), stdout+stderr into one pipe the
+platform reads, exit noticed through a pidfd. With isolation (execution/isolation/), the child confines
+itself between fork and exec (PID and mount namespaces, cgroups, unprivileged user, seccomp), and the
+process object applies what the platform enforces from outside: freezing, memory accounting, OOM
+detection, removal of the cgroup when the environment is gone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
+import functools
+import gc
 import logging
 import os
 import signal
@@ -16,7 +20,9 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from lambdabox.execution.isolation import Confinement, Isolation, jail
 
 if TYPE_CHECKING:
     from lambdabox.execution.zygote import Zygote
@@ -28,9 +34,11 @@ log = logging.getLogger("lambdabox.sandbox")
 class LaunchSpec:
     argv: tuple[str, ...]
     env: dict[str, str]
-    cwd: Path
+    cwd: Path  # the working directory as the environment sees it (its task root)
     memory_mb: int
     forkable: bool = False  # the bundled Python runtime: may be forked from a warm zygote
+    task_root: Path | None = None  # the function's code on the host (None: same as cwd)
+    ephemeral_mb: int = 512  # size of the environment's private /tmp, when it has one
 
 
 class SandboxProcess(Protocol):
@@ -40,20 +48,98 @@ class SandboxProcess(Protocol):
     def kill(self) -> None: ...
     def max_memory_mb(self) -> int: ...
     def on_exit(self, callback: Callable[[int], None]) -> None: ...
+    def end_init(self) -> None: ...  # init is done: steady-state limits (the CPU quota) apply
+    def freeze(self) -> bool: ...  # stop every process of the environment; False when it cannot
+    def thaw(self) -> None: ...
+    def oom_killed(self) -> bool: ...  # did the kernel kill it for exceeding its memory limit?
 
 
 class Sandbox(Protocol):
     async def start(self, spec: LaunchSpec) -> SandboxProcess: ...
 
 
-class _Process:
-    def __init__(self, popen: subprocess.Popen[bytes], output_fd: int) -> None:
-        self._popen = popen
-        self.pid = popen.pid
-        self.output_fd = output_fd
+class ConfinedProcess:
+    """What both kinds of environment process share: limits, freezing and accounting through the
+    environment's cgroup when it has one (a /proc walk for memory otherwise), cleanup after exit."""
+
+    pid: int
+
+    def __init__(self, pid: int, confinement: Confinement | None) -> None:
+        self.pid = pid
         self.returncode: int | None = None
+        self._confinement = confinement
         self._callbacks: list[Callable[[int], None]] = []
-        self._memory = MemoryProbe(self.pid)
+        self._memory = MemoryProbe(pid)
+
+    def on_exit(self, callback: Callable[[int], None]) -> None:
+        if self.returncode is not None:
+            callback(self.returncode)
+        else:
+            self._callbacks.append(callback)
+
+    def _exited(self, code: int) -> None:
+        self.returncode = code
+        self._kill_group()  # whatever the runtime left behind in its group
+        for callback in self._callbacks:
+            callback(code)
+        if self._confinement is not None:
+            release_later(self._confinement)
+
+    def _kill_group(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        if self._confinement is not None:
+            with contextlib.suppress(OSError):
+                self._confinement.thaw()  # a frozen process cannot even die
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            self._kill_group()
+
+    def max_memory_mb(self) -> int:
+        if self._confinement is not None:
+            peak = self._confinement.peak_memory_mb()
+            if peak is not None:
+                return peak
+        return self._memory.peak_mb()
+
+    def end_init(self) -> None:
+        if self._confinement is not None:
+            self._confinement.end_init()
+
+    def freeze(self) -> bool:
+        return self._confinement is not None and self.returncode is None and self._confinement.freeze()
+
+    def thaw(self) -> None:
+        if self._confinement is not None:
+            self._confinement.thaw()
+
+    def oom_killed(self) -> bool:
+        return (
+            self._confinement is not None
+            and self.returncode == -signal.SIGKILL
+            and self._confinement.oom_killed()
+        )
+
+
+def release_later(confinement: Confinement, attempt: int = 0) -> None:
+    """Remove an environment's cgroup once its last task is gone (they take a moment to exit)."""
+    try:
+        if confinement.release() or attempt >= 12:
+            return
+    except OSError as exc:
+        log.warning("could not remove an environment's cgroup: %s", exc)
+        return
+    asyncio.get_running_loop().call_later(0.01 * 2**attempt, release_later, confinement, attempt + 1)
+
+
+class _Process(ConfinedProcess):
+    def __init__(
+        self, popen: subprocess.Popen[bytes], output_fd: int, confinement: Confinement | None
+    ) -> None:
+        super().__init__(popen.pid, confinement)
+        self._popen = popen
+        self.output_fd = output_fd
         self._pidfd = os.pidfd_open(self.pid)
         asyncio.get_running_loop().add_reader(self._pidfd, self._reap)
 
@@ -67,23 +153,9 @@ class _Process:
         loop = asyncio.get_running_loop()
         loop.remove_reader(self._pidfd)
         os.close(self._pidfd)
-        self.returncode = os.waitstatus_to_exitcode(status)
-        self._popen.returncode = self.returncode
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)  # whatever the runtime left behind in its group
-        for callback in self._callbacks:
-            callback(self.returncode)
-
-    def on_exit(self, callback: Callable[[int], None]) -> None:
-        self._callbacks.append(callback)
-
-    def kill(self) -> None:
-        if self.returncode is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, signal.SIGKILL)
-
-    def max_memory_mb(self) -> int:
-        return self._memory.peak_mb()
+        code = os.waitstatus_to_exitcode(status)
+        self._popen.returncode = code
+        self._exited(code)
 
 
 class MemoryProbe:
@@ -130,39 +202,64 @@ def _tree(root: int) -> list[int]:
     return pids
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_PR_SET_PDEATHSIG = 1
-
-
 def die_with_parent() -> None:
     """In the child, before exec: SIGKILL when the platform dies, even by `kill -9` (Linux)."""
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    jail.die_with_parent()
+
+
+def _confine_child(layout: dict[str, Any], plan: dict[str, Any]) -> None:
+    """In the child, between fork and exec: no garbage collection over the platform's heap, default
+    signal handling, die with the platform, then confine (jail.confine forks the PID namespace's init)."""
+    gc.disable()
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    jail.die_with_parent()
+    jail.confine(layout, plan)
 
 
 class ProcessSandbox:
     """One OS process per environment, in its own session so the whole group can be killed."""
 
+    def __init__(self, isolation: Isolation | None = None) -> None:
+        self._isolation = isolation
+
     async def start(self, spec: LaunchSpec) -> SandboxProcess:
+        confinement = confine(self._isolation, spec)
+        preexec: Callable[[], None] = die_with_parent
+        if confinement is not None:
+            preexec = functools.partial(_confine_child, confinement.layout, confinement.plan)
         read_fd, write_fd = os.pipe()
         try:
             popen = subprocess.Popen(
                 spec.argv,
                 env=spec.env,
-                cwd=spec.cwd,
+                cwd=spec.cwd if confinement is None else None,  # the confined child changes directory
                 stdin=subprocess.DEVNULL,
                 stdout=write_fd,
                 stderr=write_fd,
                 start_new_session=True,
                 close_fds=True,
-                preexec_fn=die_with_parent,
+                preexec_fn=preexec,
             )
-        except BaseException:
+        except BaseException as exc:
             os.close(read_fd)
+            if confinement is not None:
+                release_later(confinement)
+            if isinstance(exc, subprocess.SubprocessError):
+                raise OSError(f"the environment could not be confined: {exc}") from exc
             raise
         finally:
             os.close(write_fd)
         os.set_blocking(read_fd, False)
-        return _Process(popen, read_fd)
+        return _Process(popen, read_fd, confinement)
+
+
+def confine(isolation: Isolation | None, spec: LaunchSpec) -> Confinement | None:
+    if isolation is None:
+        return None
+    return isolation.confine(spec.memory_mb, spec.ephemeral_mb, spec.task_root or spec.cwd, spec.cwd)
 
 
 class ForkingSandbox:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lambdabox.core.models import FunctionVersion
 from lambdabox.execution.environment import EnvironmentSpec
+from lambdabox.execution.isolation import Isolation
 from lambdabox.execution.sandbox import LaunchSpec
 from lambdabox.runtimes.registry import RuntimeRegistry
 from lambdabox.storage.interfaces import CodeStore
@@ -32,6 +33,7 @@ class EnvironmentFactory:
         region: str,
         endpoint_url: str,
         credentials: Credentials,
+        isolation: Isolation | None = None,
     ) -> None:
         self._registry = registry
         self._code = code
@@ -39,12 +41,20 @@ class EnvironmentFactory:
         self._region = region
         self._endpoint = endpoint_url
         self._credentials = credentials
+        self._isolation = isolation
 
     def __call__(self, version: FunctionVersion) -> EnvironmentSpec:
-        task_root = self._code.task_root(version.code)
-        launch = self._registry.launch(version.runtime, task_root)
-        self._tmp_root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix="env-", dir=self._tmp_root))
+        host_task_root = self._code.task_root(version.code)
+        # Where the environment sees its code and its /tmp: /var/task and a private tmpfs when it has its
+        # own mount namespace, else the code store's directory and a fresh directory of the platform's.
+        task_root = self._isolation.task_root(host_task_root) if self._isolation else host_task_root
+        launch = self._registry.launch(version.runtime, host_task_root, task_root)
+        private_tmp = self._isolation.private_tmp() if self._isolation else None
+        if private_tmp is None:
+            self._tmp_root.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix="env-", dir=self._tmp_root))
+        else:
+            tmp = private_tmp
         python_bin = os.path.dirname(self._registry.python_executable)
         env: dict[str, str] = {
             # unreserved defaults, which the function's own variables may override
@@ -86,7 +96,15 @@ class EnvironmentFactory:
             env["AWS_EXECUTION_ENV"] = launch.execution_env
         return EnvironmentSpec(
             version=version,
-            launch=LaunchSpec(launch.argv, env, task_root, version.memory_size, forkable=launch.forkable),
+            launch=LaunchSpec(
+                launch.argv,
+                env,
+                task_root,
+                version.memory_size,
+                forkable=launch.forkable,
+                task_root=host_task_root,
+                ephemeral_mb=version.ephemeral_storage,
+            ),
             region=self._region,
-            tmp_dir=tmp,
+            tmp_dir=tmp if private_tmp is None else None,
         )

@@ -16,53 +16,45 @@ import os
 import signal
 import socket
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
-from lambdabox.execution.sandbox import LaunchSpec, MemoryProbe, SandboxProcess, die_with_parent
+from lambdabox.execution.isolation import Confinement, Isolation
+from lambdabox.execution.sandbox import (
+    ConfinedProcess,
+    LaunchSpec,
+    SandboxProcess,
+    confine,
+    die_with_parent,
+    release_later,
+)
 
 log = logging.getLogger("lambdabox.zygote")
 ZYGOTE_SCRIPT = Path(__file__).resolve().parents[1] / "runtimes" / "python" / "zygote.py"
 
 
-class _ForkedProcess:
-    def __init__(self, pid: int, output_fd: int) -> None:
-        self.pid = pid
+class _ForkedProcess(ConfinedProcess):
+    def __init__(self, pid: int, output_fd: int, confinement: Confinement | None) -> None:
+        super().__init__(pid, confinement)
         self.output_fd = output_fd
-        self.returncode: int | None = None
-        self._callbacks: list[Callable[[int], None]] = []
-        self._memory = MemoryProbe(pid)
-
-    def on_exit(self, callback: Callable[[int], None]) -> None:
-        if self.returncode is not None:
-            callback(self.returncode)
-        else:
-            self._callbacks.append(callback)
 
     def exited(self, code: int) -> None:
-        if self.returncode is not None:
-            return
-        self.returncode = code
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)  # whatever the runtime left behind in its group
-        for callback in self._callbacks:
-            callback(code)
-
-    def kill(self) -> None:
         if self.returncode is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, signal.SIGKILL)
-
-    def max_memory_mb(self) -> int:
-        return self._memory.peak_mb()
+            self._exited(code)
 
 
 class Zygote:
-    """One fork server for one interpreter and runtime site-packages."""
+    """One fork server for one interpreter and runtime site-packages.
 
-    def __init__(self, python: str, env: dict[str, str]) -> None:
+    With isolation, the zygote gets the platform-wide layout at start (LAMBDABOX_JAIL) and each spawn
+    request carries one environment's plan; the forked child confines itself before the runtime runs."""
+
+    def __init__(self, python: str, env: dict[str, str], isolation: Isolation | None = None) -> None:
         self._python = python
-        self._env = env
+        self._env = dict(env)
+        self._isolation = isolation
+        config = isolation.zygote_config() if isolation is not None else None
+        if config is not None:
+            self._env["LAMBDABOX_JAIL"] = json.dumps(config)
         self._process: subprocess.Popen[bytes] | None = None
         self._channel: socket.socket | None = None
         self._ready: asyncio.Future[None] | None = None
@@ -146,22 +138,28 @@ class Zygote:
     async def spawn(self, spec: LaunchSpec) -> SandboxProcess:
         await self.start()
         assert self._channel is not None
+        confinement = confine(self._isolation, spec)
         read_fd, write_fd = os.pipe()
         request_id = next(self._ids)
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
+        message: dict[str, object] = {"op": "spawn", "id": request_id, "env": spec.env, "cwd": str(spec.cwd)}
+        if confinement is not None:
+            message["jail"] = confinement.plan
         try:
-            message = {"op": "spawn", "id": request_id, "env": spec.env, "cwd": str(spec.cwd)}
-            socket.send_fds(self._channel, [json.dumps(message).encode()], [write_fd])
-        finally:
-            os.close(write_fd)
-        try:
+            try:
+                socket.send_fds(self._channel, [json.dumps(message).encode()], [write_fd])
+            finally:
+                os.close(write_fd)
             pid = await future
         except BaseException:
+            self._pending.pop(request_id, None)
             os.close(read_fd)
+            if confinement is not None:
+                release_later(confinement)
             raise
         os.set_blocking(read_fd, False)
-        child = _ForkedProcess(pid, read_fd)
+        child = _ForkedProcess(pid, read_fd, confinement)
         self._children[pid] = child
         return child
 

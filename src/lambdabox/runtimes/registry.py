@@ -61,6 +61,21 @@ class RuntimeRegistry:
     def python_executable(self) -> str:
         return self._python
 
+    def read_paths(self) -> list[Path]:
+        """What a runtime's process reads besides the function's code: the interpreter and its standard
+        library, the bundled runtime, the runtime's site-packages and the distributions linked into it."""
+        paths = [
+            Path(sys.base_prefix),
+            Path(sys.prefix),
+            Path(self._python),
+            PYTHON_BOOTSTRAP.parent,
+            self._site,
+        ]
+        for name in PYTHON_RUNTIME_DISTRIBUTIONS:
+            with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+                paths.append(Path(str(importlib.metadata.distribution(name).locate_file(""))))
+        return paths
+
     def zygote_env(self, home: Path) -> dict[str, str]:
         """The Python zygote's own environment: nothing from the platform's, a HOME with no AWS config."""
         home.mkdir(parents=True, exist_ok=True)
@@ -71,7 +86,9 @@ class RuntimeRegistry:
             "LAMBDABOX_RUNTIME_SITE_PACKAGES": str(self._site),
         }
 
-    def launch(self, runtime: str, task_root: Path) -> RuntimeLaunch:
+    def launch(self, runtime: str, task_root: Path, visible_root: Path | None = None) -> RuntimeLaunch:
+        """How to start `runtime` for code at `task_root`, which the environment sees at `visible_root`."""
+        visible = visible_root or task_root
         if runtime in PYTHON_RUNTIMES:
             return RuntimeLaunch(
                 argv=(self._python, "-S", "-u", str(PYTHON_BOOTSTRAP)),
@@ -80,12 +97,18 @@ class RuntimeRegistry:
                 forkable=True,
             )
         if runtime in PROVIDED_RUNTIMES:
-            for candidate in (task_root / "bootstrap", Path("/opt/bootstrap")):
-                if candidate.is_file() and os.access(candidate, os.X_OK):
-                    return RuntimeLaunch(argv=(str(candidate),), env={}, execution_env=None)
+            bootstrap = task_root / "bootstrap"
+            if bootstrap.is_file() and os.access(bootstrap, os.X_OK):
+                return RuntimeLaunch(argv=(str(visible / "bootstrap"),), env={}, execution_env=None)
+            if (
+                visible == task_root
+                and Path("/opt/bootstrap").is_file()
+                and os.access("/opt/bootstrap", os.X_OK)
+            ):
+                return RuntimeLaunch(argv=("/opt/bootstrap",), env={}, execution_env=None)
             raise AwsError(
                 "Runtime.InvalidEntrypoint",
-                f"Couldn't find valid bootstrap(s): [{task_root / 'bootstrap'} /opt/bootstrap]",
+                f"Couldn't find valid bootstrap(s): [{visible / 'bootstrap'} /opt/bootstrap]",
             )
         raise AwsError(
             "InvalidRuntimeException",

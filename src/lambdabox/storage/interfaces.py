@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from lambdabox.core.models import Alias, CodeRef, Function, FunctionVersion, QueuedEvent
-from lambdabox.core.s3.models import Bucket, S3Object
+from lambdabox.core.s3.models import Bucket, MultipartUpload, Part, S3Object, VersionPosition
 
 
 class FunctionStore(Protocol):
@@ -154,8 +154,11 @@ class ObjectStore(Protocol):
     def new_blob(self) -> BlobWriter: ...
     def clone_blob(self, source: S3Object) -> BlobWriter | None: ...  # sealed; None if `source` is gone
     def put_object(
-        self, record: S3Object, check: Callable[[Bucket | None, S3Object | None], None]
+        self, record: S3Object, check: Callable[[Bucket | None, S3Object | None], S3Object | None]
     ) -> tuple[S3Object, S3Object | None]: ...  # (committed with its sequencer, replaced version)
+    # `put_object` commits a new latest version (an object or a delete marker; `check` may return the
+    # record to write instead, e.g. with its version id): it replaces the version with the same id and
+    # keeps any other current version as noncurrent.
     def update_object(
         self, bucket: str, key: str, change: Callable[[Bucket | None, S3Object | None], S3Object]
     ) -> S3Object: ...  # metadata only (tags): the blob stays
@@ -166,3 +169,41 @@ class ObjectStore(Protocol):
     def open_object(self, bucket: str, key: str) -> tuple[S3Object, BinaryIO] | None: ...
     def open_blob(self, record: S3Object) -> BinaryIO | None: ...  # None once the blob was replaced
     def list_objects(self, bucket: str, prefix: str, after: str, limit: int) -> list[S3Object]: ...
+
+    # versions ("null" or None is the null version)
+    def get_version(self, bucket: str, key: str, version_id: str | None) -> S3Object | None: ...
+    def latest_version(self, bucket: str, key: str) -> S3Object | None: ...  # a delete marker included
+    def delete_version(
+        self, bucket: str, key: str, version_id: str | None, check: Callable[[Bucket | None], None]
+    ) -> S3Object | None: ...  # removed for good (None: no such version); the next becomes latest
+    def version_position(self, bucket: str, key: str, version_id: str | None) -> VersionPosition | None: ...
+    def list_versions(
+        self, bucket: str, prefix: str, after: VersionPosition, limit: int
+    ) -> list[tuple[S3Object, VersionPosition]]: ...  # by key, newest first
+
+
+class UploadStore(Protocol):
+    """Multipart uploads and their parts. Parts are blobs written like objects; completing an upload
+    commits the assembled object (as `ObjectStore.put_object` does) and drops the upload and its parts
+    in one transaction."""
+
+    def new_blob(self) -> BlobWriter: ...
+    def create_upload(self, upload: MultipartUpload, check: Callable[[Bucket | None], None]) -> None: ...
+    def get_upload(self, upload_id: str) -> MultipartUpload | None: ...
+    def list_uploads(
+        self, bucket: str, prefix: str, after: tuple[str, str], limit: int
+    ) -> list[MultipartUpload]: ...  # by (key, upload id), after (key, upload id) exclusive
+    def put_part(self, part: Part, check: Callable[[MultipartUpload | None], None]) -> Part: ...
+    def get_parts(self, upload_id: str, after: int = 0, limit: int = -1) -> list[Part]: ...  # by number
+    def open_part(self, part: Part) -> BinaryIO | None: ...
+    def assemble(self, parts: Sequence[Part]) -> BlobWriter: ...  # the parts' bytes, concatenated, sealed
+    def complete_upload(
+        self,
+        upload_id: str,
+        record: S3Object,
+        check: Callable[[MultipartUpload | None, list[Part]], None],
+        prepare: Callable[[Bucket | None, S3Object | None], S3Object | None],
+    ) -> tuple[S3Object, S3Object | None]: ...
+    def abort_upload(
+        self, upload_id: str, check: Callable[[MultipartUpload | None], None]
+    ) -> None: ...  # the upload and its parts are gone

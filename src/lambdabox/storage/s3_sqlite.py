@@ -10,23 +10,31 @@ Write protocol (crash-safe at every step, last committer wins):
 At start, a sealed blob still in `tmp/` that a record names is finished (step 3), any other temp file is
 removed, and noted garbage is unlinked. Readers open the blob a record names; a blob is only unlinked
 after no record names it, and an open file stays readable, so nobody ever sees a torn object.
+
+Versions: `s3_objects` holds the latest version of a key when it is an object (what ListObjects shows);
+`s3_versions` holds every other version and every delete marker, newest first per key. A write replaces
+the version with the same id (all versions of an unversioned bucket are the null version) and moves
+the other current version into `s3_versions`; when the latest version is removed, the next one becomes
+latest (back into `s3_objects` unless it is a delete marker). Multipart upload parts (`s3_parts`) are
+blobs too, named by their part record (storage/s3_uploads.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
 import msgspec
 
-from lambdabox.core.s3.models import Bucket, S3Object
+from lambdabox.core.s3.models import Bucket, S3Object, VersionPosition
 from lambdabox.storage.sqlite import Database
 
 SCHEMA = """
@@ -36,11 +44,37 @@ CREATE TABLE IF NOT EXISTS s3_objects (
     PRIMARY KEY (bucket, key)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS s3_objects_by_blob ON s3_objects (blob);
 CREATE TABLE IF NOT EXISTS s3_garbage (blob TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS s3_versions (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, seq TEXT NOT NULL, version TEXT NOT NULL, blob TEXT NOT NULL,
+    doc BLOB NOT NULL, PRIMARY KEY (bucket, key, seq DESC)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS s3_versions_by_id ON s3_versions (bucket, key, version);
+CREATE INDEX IF NOT EXISTS s3_versions_by_blob ON s3_versions (blob);
+CREATE TABLE IF NOT EXISTS s3_uploads (
+    upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, doc BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS s3_uploads_by_key ON s3_uploads (bucket, key, upload_id);
+CREATE TABLE IF NOT EXISTS s3_parts (
+    upload_id TEXT NOT NULL, number INTEGER NOT NULL, blob TEXT NOT NULL, doc BLOB NOT NULL,
+    PRIMARY KEY (upload_id, number)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS s3_parts_by_blob ON s3_parts (blob);
 """
 
 _encode = msgspec.json.encode
 _bucket_decoder = msgspec.json.Decoder(Bucket)
 _object_decoder = msgspec.json.Decoder(S3Object)
+
+
+def _version_key(version_id: str | None) -> str:
+    """The `version` column: None and "null" are both S3's null version."""
+    return "" if version_id in (None, "null") else str(version_id)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A committed write: the record, the version it replaced as current, blobs no record names now."""
+
+    record: S3Object
+    replaced: S3Object | None
+    garbage: tuple[str, ...]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -67,6 +101,20 @@ class FileBlobWriter:
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
+
+    def append_file(self, source: BinaryIO) -> None:
+        """Append the rest of an open file without passing it through memory (copy_file_range)."""
+        assert self._fd is not None, "blob already sealed"
+        source_fd = source.fileno()
+        try:
+            while os.copy_file_range(source_fd, self._fd, 1 << 30):
+                pass
+            return
+        except OSError as error:
+            if error.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+        while chunk := os.read(source_fd, 1 << 20):
+            self.write(chunk)
 
     def seal(self) -> None:
         if self._fd is not None:
@@ -121,7 +169,11 @@ class SqliteObjectStore:
     # -- recovery --------------------------------------------------------------------------------------
     def _recover(self) -> None:
         for entry in self._tmp.iterdir():
-            named = self._db.execute("SELECT 1 FROM s3_objects WHERE blob = ? LIMIT 1", (entry.name,))
+            named = self._db.execute(
+                "SELECT 1 FROM s3_objects WHERE blob = ?1 UNION ALL SELECT 1 FROM s3_versions WHERE blob = ?1 "
+                "UNION ALL SELECT 1 FROM s3_parts WHERE blob = ?1 LIMIT 1",
+                (entry.name,),
+            )
             if named:
                 self._publish(entry.name)
             else:
@@ -143,9 +195,25 @@ class SqliteObjectStore:
         _fsync_dir(target.parent)
 
     def _collect(self, blob: str) -> None:
+        if not blob:
+            return  # a delete marker has no bytes
         for path in (self._tmp / blob, self._final(blob)):
             path.unlink(missing_ok=True)
         self._db.execute("DELETE FROM s3_garbage WHERE blob = ?", (blob,))
+
+    def note_garbage(self, blobs: Iterable[str]) -> None:
+        """Inside a transaction: these blobs are no longer named (unlinked by `collect` after commit)."""
+        self._db.executemany(
+            "INSERT OR IGNORE INTO s3_garbage (blob) VALUES (?)", [(blob,) for blob in blobs if blob]
+        )
+
+    def collect(self, blobs: Iterable[str]) -> None:
+        for blob in blobs:
+            self._collect(blob)
+
+    def publish(self, blob: str) -> None:
+        """After the commit naming it: move a sealed blob from tmp/ into place."""
+        self._publish(blob)
 
     def _next_sequencer(self) -> str:
         with self._sequence_lock:
@@ -179,10 +247,26 @@ class SqliteObjectStore:
         return updated
 
     def delete_bucket(self, name: str, check: Callable[[Bucket | None, bool], None]) -> None:
+        """Only when no version or delete marker is left; uploads in progress go with the bucket."""
         with self._db.transaction():
-            empty = not self._db.execute("SELECT 1 FROM s3_objects WHERE bucket = ? LIMIT 1", (name,))
+            empty = not self._db.execute(
+                "SELECT 1 FROM s3_objects WHERE bucket = ?1 UNION ALL "
+                "SELECT 1 FROM s3_versions WHERE bucket = ?1 LIMIT 1",
+                (name,),
+            )
             check(self.get_bucket(name), empty)
             self._db.execute("DELETE FROM s3_buckets WHERE name = ?", (name,))
+            parts = [
+                str(blob)
+                for (blob,) in self._db.execute(
+                    "DELETE FROM s3_parts WHERE upload_id IN "
+                    "(SELECT upload_id FROM s3_uploads WHERE bucket = ?) RETURNING blob",
+                    (name,),
+                )
+            ]
+            self._db.execute("DELETE FROM s3_uploads WHERE bucket = ?", (name,))
+            self.note_garbage(parts)
+        self.collect(parts)
 
     # -- blobs -----------------------------------------------------------------------------------------
     def new_blob(self) -> FileBlobWriter:
@@ -201,7 +285,12 @@ class SqliteObjectStore:
         return None
 
     def open_blob(self, record: S3Object) -> BinaryIO | None:
-        for path in (self._final(record.blob), self._tmp / record.blob, self._final(record.blob)):
+        return self.open_named(record.blob)
+
+    def open_named(self, blob: str) -> BinaryIO | None:
+        if not blob:
+            return None
+        for path in (self._final(blob), self._tmp / blob, self._final(blob)):
             try:
                 return open(path, "rb", buffering=0)
             except FileNotFoundError:
@@ -214,23 +303,71 @@ class SqliteObjectStore:
         return _object_decoder.decode(rows[0][0]) if rows else None
 
     def put_object(
-        self, record: S3Object, check: Callable[[Bucket | None, S3Object | None], None]
+        self, record: S3Object, check: Callable[[Bucket | None, S3Object | None], S3Object | None]
     ) -> tuple[S3Object, S3Object | None]:
         with self._db.transaction():
-            current = self.get_object(record.bucket, record.key)
-            check(self.get_bucket(record.bucket), current)
-            record = replace(record, sequencer=self._next_sequencer())
+            written = self.write_locked(record, check)
+        self.finish(written)
+        return written.record, written.replaced
+
+    def write_locked(
+        self, record: S3Object, check: Callable[[Bucket | None, S3Object | None], S3Object | None]
+    ) -> Written:
+        """Inside a transaction: commit a new version (an object or a delete marker) as the latest.
+        `check` sees the bucket and the current object; it raises to refuse, or returns the record to
+        write instead (e.g. with its version id). Call `finish` after the commit."""
+        current = self.get_object(record.bucket, record.key)
+        record = check(self.get_bucket(record.bucket), current) or record
+        record = replace(record, sequencer=self._next_sequencer())
+        version = _version_key(record.version_id)
+        garbage: list[str] = []
+        if current is not None:
+            if _version_key(current.version_id) == version:
+                garbage.append(current.blob)
+            else:
+                self._keep(current)
+            if record.delete_marker:
+                self._db.execute(
+                    "DELETE FROM s3_objects WHERE bucket = ? AND key = ?", (record.bucket, record.key)
+                )
+        garbage += [
+            str(blob)
+            for (blob,) in self._db.execute(
+                "DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version = ? RETURNING blob",
+                (record.bucket, record.key, version),
+            )
+        ]
+        if record.delete_marker:
+            self._keep(record)
+        else:
             self._db.execute(
                 "INSERT INTO s3_objects (bucket, key, blob, doc) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(bucket, key) DO UPDATE SET blob = excluded.blob, doc = excluded.doc",
                 (record.bucket, record.key, record.blob, _encode(record)),
             )
-            if current is not None and current.blob != record.blob:
-                self._db.execute("INSERT OR IGNORE INTO s3_garbage (blob) VALUES (?)", (current.blob,))
-        self._publish(record.blob)
-        if current is not None and current.blob != record.blob:
-            self._collect(current.blob)
-        return record, current
+        garbage = [blob for blob in garbage if blob and blob != record.blob]
+        self.note_garbage(garbage)
+        return Written(record, current, tuple(garbage))
+
+    def finish(self, written: Written) -> None:
+        """After the commit: the new blob into place, the blobs it made garbage unlinked."""
+        if written.record.blob:
+            self._publish(written.record.blob)
+        self.collect(written.garbage)
+
+    def _keep(self, record: S3Object) -> None:
+        """Store a version that is not the latest object (a noncurrent version or a delete marker)."""
+        self._db.execute(
+            "INSERT INTO s3_versions (bucket, key, seq, version, blob, doc) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                record.bucket,
+                record.key,
+                record.sequencer,
+                _version_key(record.version_id),
+                record.blob,
+                _encode(record),
+            ),
+        )
 
     def update_object(
         self, bucket: str, key: str, change: Callable[[Bucket | None, S3Object | None], S3Object]
@@ -254,6 +391,108 @@ class SqliteObjectStore:
             self._db.execute("INSERT OR IGNORE INTO s3_garbage (blob) VALUES (?)", (current.blob,))
         self._collect(current.blob)
         return replace(current, sequencer=self._next_sequencer())
+
+    # -- versions --------------------------------------------------------------------------------------
+    def get_version(self, bucket: str, key: str, version_id: str | None) -> S3Object | None:
+        """One version (or delete marker) by id; None or "null" is the null version."""
+        version = _version_key(version_id)
+        current = self.get_object(bucket, key)
+        if current is not None and _version_key(current.version_id) == version:
+            return current
+        rows = self._db.execute(
+            "SELECT doc FROM s3_versions WHERE bucket = ? AND key = ? AND version = ?", (bucket, key, version)
+        )
+        return _object_decoder.decode(rows[0][0]) if rows else None
+
+    def latest_version(self, bucket: str, key: str) -> S3Object | None:
+        """The latest version of a key, a delete marker included."""
+        current = self.get_object(bucket, key)
+        if current is not None:
+            return current
+        rows = self._db.execute(
+            "SELECT doc FROM s3_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1",
+            (bucket, key),
+        )
+        return _object_decoder.decode(rows[0][0]) if rows else None
+
+    def delete_version(
+        self, bucket: str, key: str, version_id: str | None, check: Callable[[Bucket | None], None]
+    ) -> S3Object | None:
+        """Remove one version (or delete marker) for good; the next one may become the latest."""
+        version = _version_key(version_id)
+        with self._db.transaction():
+            check(self.get_bucket(bucket))
+            current = self.get_object(bucket, key)
+            if current is not None and _version_key(current.version_id) == version:
+                self._db.execute("DELETE FROM s3_objects WHERE bucket = ? AND key = ?", (bucket, key))
+                removed = current
+            else:
+                rows = self._db.execute(
+                    "DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version = ? RETURNING doc",
+                    (bucket, key, version),
+                )
+                if not rows:
+                    return None
+                removed = _object_decoder.decode(rows[0][0])
+            if current is None or current is removed:
+                self._promote(bucket, key)
+            self.note_garbage([removed.blob])
+        self._collect(removed.blob)
+        return replace(removed, sequencer=self._next_sequencer())
+
+    def _promote(self, bucket: str, key: str) -> None:
+        """The newest remaining version becomes the latest: an object goes back into s3_objects."""
+        rows = self._db.execute(
+            "SELECT seq, doc FROM s3_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1",
+            (bucket, key),
+        )
+        if not rows:
+            return
+        record = _object_decoder.decode(rows[0][1])
+        if record.delete_marker:
+            return
+        self._db.execute(
+            "DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND seq = ?", (bucket, key, rows[0][0])
+        )
+        self._db.execute(
+            "INSERT INTO s3_objects (bucket, key, blob, doc) VALUES (?, ?, ?, ?)",
+            (bucket, key, record.blob, rows[0][1]),
+        )
+
+    def version_position(self, bucket: str, key: str, version_id: str | None) -> VersionPosition | None:
+        version = _version_key(version_id)
+        current = self.get_object(bucket, key)
+        if current is not None and _version_key(current.version_id) == version:
+            return (key, 0, "")
+        rows = self._db.execute(
+            "SELECT seq FROM s3_versions WHERE bucket = ? AND key = ? AND version = ?", (bucket, key, version)
+        )
+        return (key, 1, str(rows[0][0])) if rows else None
+
+    def list_versions(
+        self, bucket: str, prefix: str, after: VersionPosition, limit: int
+    ) -> list[tuple[S3Object, VersionPosition]]:
+        """Versions and delete markers after `after` (exclusive) in ListObjectVersions order, keys
+        starting with `prefix`."""
+        key, rank, seq = after
+        start = max(prefix, key)
+        rows = self._db.execute(
+            "SELECT key, rank, seq, doc FROM ("
+            " SELECT * FROM (SELECT key, 0 AS rank, '' AS seq, doc FROM s3_objects"
+            "  WHERE bucket = ?1 AND key >= ?2 AND (key > ?3 OR ?4 < 0) ORDER BY key LIMIT ?6)"
+            " UNION ALL"
+            " SELECT * FROM (SELECT key, 1 AS rank, seq, doc FROM s3_versions"
+            "  WHERE bucket = ?1 AND key >= ?2 AND (key > ?3 OR ?4 < 1 OR (?4 = 1 AND seq < ?5))"
+            "  ORDER BY key, seq DESC LIMIT ?6)"
+            ") ORDER BY key, rank, seq DESC LIMIT ?6",
+            (bucket, start, key, rank, seq, limit),
+        )
+        out: list[tuple[S3Object, VersionPosition]] = []
+        for row_key, row_rank, row_seq, doc in rows:
+            if not str(row_key).startswith(prefix):
+                break
+            out.append((_object_decoder.decode(doc), (str(row_key), int(row_rank), str(row_seq))))
+        return out
 
     def open_object(self, bucket: str, key: str) -> tuple[S3Object, BinaryIO] | None:
         for _ in range(10):

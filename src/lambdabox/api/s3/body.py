@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Mutable
 from typing import Any
 
 from lambdabox.api.s3.chunked import AwsChunkedDecoder
+from lambdabox.aws.sigv4 import STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, ChunkSignatures
 from lambdabox.core.s3 import checksums
 from lambdabox.core.s3.objects import check_content_md5
 from lambdabox.errors import AwsError
@@ -48,11 +49,22 @@ def content_sha256(headers: Mapping[str, str]) -> str | None:
 
 
 class RequestBody:
-    def __init__(self, receive: Receive, headers: Mapping[str, str]) -> None:
+    """`signatures`: the chunk signature chain of a verified request (None: chunk signatures unchecked,
+    authentication is off)."""
+
+    def __init__(
+        self, receive: Receive, headers: Mapping[str, str], signatures: ChunkSignatures | None = None
+    ) -> None:
         self._receive = receive
         encodings = [e.strip().lower() for e in headers.get("content-encoding", "").split(",")]
-        self.chunked = "aws-chunked" in encodings
-        self._decoder = AwsChunkedDecoder() if self.chunked else None
+        mode = headers.get("x-amz-content-sha256", "")
+        self.chunked = "aws-chunked" in encodings or mode.startswith("STREAMING-")
+        signed = mode in (STREAMING_SIGNED, STREAMING_SIGNED_TRAILER)
+        self._decoder = (
+            AwsChunkedDecoder(signatures if signed else None, trailer_signed=mode == STREAMING_SIGNED_TRAILER)
+            if self.chunked
+            else None
+        )
         length = headers.get("content-length")
         self.present = headers.get("transfer-encoding") is not None or (length not in (None, "0"))
         decoded = headers.get("x-amz-decoded-content-length")

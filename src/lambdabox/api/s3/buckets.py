@@ -1,5 +1,4 @@
-"""Bucket operations: CreateBucket, HeadBucket, DeleteBucket, ListBuckets, GetBucketLocation,
-GetBucketVersioning."""
+"""Bucket operations: CreateBucket, HeadBucket, DeleteBucket, ListBuckets, GetBucketLocation."""
 
 from __future__ import annotations
 
@@ -79,12 +78,6 @@ async def get_bucket_location(call: S3Call) -> S3Result:
         f"{bucket.location_constraint or ''}</LocationConstraint>"
     )
     return S3Result(raw=raw.encode())
-
-
-async def get_bucket_versioning(call: S3Call) -> S3Result:
-    """Versioning is never enabled on this platform yet: S3 then answers an empty configuration."""
-    call.deps.buckets.get(call.params["Bucket"])
-    return S3Result({})
 
 
 def check_owner(call: S3Call) -> None:

@@ -10,6 +10,7 @@ from lambdabox.api.s3.body import RequestBody
 from lambdabox.core.names import Account
 from lambdabox.core.s3.buckets import BucketService
 from lambdabox.core.s3.models import Requester
+from lambdabox.core.s3.multipart import MultipartService
 from lambdabox.core.s3.notifications import Notifier
 from lambdabox.core.s3.objects import ObjectService
 
@@ -20,6 +21,7 @@ class S3Deps:
     buckets: BucketService
     objects: ObjectService
     notifier: Notifier
+    multipart: MultipartService
 
 
 @dataclass
@@ -40,6 +42,7 @@ class S3Result:
     stream: AsyncIterator[bytes] | None = None
     raw: bytes | None = None
     status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # beyond the output members (CORS, Location)
 
 
 Handler = Callable[[S3Call], Awaitable[S3Result]]

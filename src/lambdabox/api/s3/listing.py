@@ -13,7 +13,7 @@ from lambdabox.core.s3.errors import invalid_argument
 from lambdabox.core.s3.listing import MAX_KEYS
 
 
-def _encoder(call: S3Call) -> Any:
+def encoder(call: S3Call) -> Any:
     kind = call.params.get("EncodingType")
     if kind is None:
         return lambda text: text
@@ -28,7 +28,7 @@ def _max_keys(call: S3Call) -> int:
 
 async def list_objects(call: S3Call) -> S3Result:
     p = call.params
-    encode = _encoder(call)
+    encode = encoder(call)
     bucket = p["Bucket"]
     prefix = p.get("Prefix") or ""
     delimiter = p.get("Delimiter") or None
@@ -68,7 +68,7 @@ def _untoken(token: str) -> str:
 
 async def list_objects_v2(call: S3Call) -> S3Result:
     p = call.params
-    encode = _encoder(call)
+    encode = encoder(call)
     bucket = p["Bucket"]
     prefix = p.get("Prefix") or ""
     delimiter = p.get("Delimiter") or None

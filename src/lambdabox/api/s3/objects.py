@@ -1,9 +1,10 @@
-"""Object operations: PutObject (streamed), GetObject/HeadObject (ranges, conditions), CopyObject,
-DeleteObject and DeleteObjects."""
+"""Object operations: PutObject (streamed), GetObject/HeadObject (ranges, parts, conditions, versions),
+CopyObject, DeleteObject and DeleteObjects (versions and delete markers)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, BinaryIO
 from urllib.parse import unquote
@@ -13,7 +14,7 @@ from lambdabox.api.s3.context import S3Call, S3Result
 from lambdabox.api.s3.shapes import checksum_members, content_from, object_members
 from lambdabox.core.s3 import checksums
 from lambdabox.core.s3.conditions import Preconditions, byte_range, etag_matches, precondition_failed
-from lambdabox.core.s3.errors import invalid_argument, malformed_xml, not_implemented
+from lambdabox.core.s3.errors import invalid_argument, invalid_request, malformed_xml, not_implemented
 from lambdabox.core.s3.models import S3Object
 from lambdabox.core.s3.objects import (
     MAX_PUT_BYTES,
@@ -23,6 +24,8 @@ from lambdabox.core.s3.objects import (
     check_content_md5,
 )
 from lambdabox.core.s3.tagging import parse_tagging_header
+from lambdabox.core.s3.uploads import Upload
+from lambdabox.core.s3.versions import check_version_id, valid_version_id
 from lambdabox.errors import AwsError
 
 READ_CHUNK = 1 << 20
@@ -34,7 +37,7 @@ _UNSUPPORTED_WRITE_HEADERS = {
 }
 
 
-def _refuse_unsupported(headers: Mapping[str, str]) -> None:
+def refuse_unsupported(headers: Mapping[str, str]) -> None:
     for header, feature in _UNSUPPORTED_WRITE_HEADERS.items():
         if header in headers:
             raise not_implemented(feature)
@@ -67,7 +70,7 @@ def _checksum_request(params: Mapping[str, Any], headers: Mapping[str, str]) -> 
     return out
 
 
-def _new_object(call: S3Call, bucket: str, key: str) -> NewObject:
+def new_object(call: S3Call, bucket: str, key: str) -> NewObject:
     p = call.params
     return NewObject(
         bucket=bucket,
@@ -81,12 +84,17 @@ def _new_object(call: S3Call, bucket: str, key: str) -> NewObject:
 
 
 def _written(record: S3Object) -> dict[str, Any]:
-    return {"ETag": record.quoted_etag, "ServerSideEncryption": "AES256", **checksum_members(record)}
+    return {
+        "ETag": record.quoted_etag,
+        "ServerSideEncryption": "AES256",
+        "VersionId": record.version_id,
+        **checksum_members(record),
+    }
 
 
-async def put_object(call: S3Call) -> S3Result:
+def request_integrity(call: S3Call) -> Integrity:
+    """What a streamed write claims about its body (length, digests), checked before it is read."""
     p, headers = call.params, call.headers
-    _refuse_unsupported(headers)
     body = call.body
     declared = body.decoded_length if body.chunked else p.get("ContentLength")
     if declared is None and "transfer-encoding" not in headers:
@@ -102,13 +110,13 @@ async def put_object(call: S3Call) -> S3Result:
     md5 = p.get("ContentMD5")
     if md5 is not None:
         check_content_md5(md5)
-    sha256 = content_sha256(headers)
-    spec = _new_object(call, p["Bucket"], p["Key"])
-    conditions = WriteConditions(p.get("IfMatch"), p.get("IfNoneMatch"))
-    objects = call.deps.objects
-    objects.precheck_write(spec.bucket, spec.key, conditions)
-    integrity = Integrity(md5, sha256, wanted)
-    upload = objects.start_upload(spec, integrity.algorithms())
+    return Integrity(md5, content_sha256(headers), wanted)
+
+
+async def receive_body(call: S3Call, upload: Upload, integrity: Integrity) -> Integrity:
+    """Stream the request body into `upload` (discarded on failure); returns the integrity claims
+    completed with the checksums sent as trailers."""
+    body = call.body
     try:
         async for chunk in body.chunks():
             await upload.write(chunk)
@@ -119,17 +127,29 @@ async def put_object(call: S3Call) -> S3Result:
         raise
     trailed = {
         name: body.trailers.get(f"x-amz-checksum-{name.lower()}") if value is None else value
-        for name, value in wanted.items()
+        for name, value in integrity.checksums.items()
     }
     for name, value in trailed.items():
         if value is not None:
             checksums.check_value(name, value)
-    integrity = Integrity(md5, sha256, trailed)
+    return Integrity(integrity.content_md5, integrity.content_sha256, trailed)
+
+
+async def put_object(call: S3Call) -> S3Result:
+    p = call.params
+    refuse_unsupported(call.headers)
+    integrity = request_integrity(call)
+    spec = new_object(call, p["Bucket"], p["Key"])
+    conditions = WriteConditions(p.get("IfMatch"), p.get("IfNoneMatch"))
+    objects = call.deps.objects
+    objects.precheck_write(spec.bucket, spec.key, conditions)
+    upload = objects.start_upload(spec, integrity.algorithms())
+    integrity = await receive_body(call, upload, integrity)
     record = await objects.put(upload, spec, integrity, conditions, call.requester)
     return S3Result(_written(record))
 
 
-def _preconditions(params: Mapping[str, Any], prefix: str = "") -> Preconditions:
+def preconditions(params: Mapping[str, Any], prefix: str = "") -> Preconditions:
     return Preconditions(
         if_match=params.get(f"{prefix}IfMatch"),
         if_none_match=params.get(f"{prefix}IfNoneMatch"),
@@ -147,20 +167,23 @@ def _response_overrides(params: Mapping[str, Any], output: dict[str, Any]) -> No
         output["Expires"] = params["ResponseExpires"]
 
 
-def _check_version(params: Mapping[str, Any]) -> None:
+def _version(params: Mapping[str, Any]) -> str | None:
     version = params.get("VersionId")
-    if version is not None and version != "null":
-        raise invalid_argument("Invalid version id specified", "versionId", version)
+    return None if version is None else check_version_id(version)
 
 
 def _ranged(record: S3Object, params: Mapping[str, Any], output: dict[str, Any]) -> tuple[int, int]:
     """Offset and length to send; sets 206 members when a range or part was asked for."""
     part = params.get("PartNumber")
     if part is not None:
-        if part != 1:
+        if params.get("Range") is not None:
+            raise invalid_request("Cannot specify both Range header and partNumber query parameter")
+        sizes = record.parts or (record.size,)
+        if not 1 <= part <= len(sizes):
             raise AwsError("InvalidPartNumber", "The requested partnumber is not satisfiable", 416)
-        span: tuple[int, int] | None = (0, record.size - 1) if record.size else None
-        output["PartsCount"] = 1
+        first = sum(sizes[: part - 1])
+        span: tuple[int, int] | None = (first, first + sizes[part - 1] - 1) if sizes[part - 1] else None
+        output["PartsCount"] = len(sizes)
     else:
         span = byte_range(params.get("Range"), record.size)
     if span is None:
@@ -180,11 +203,14 @@ async def _stream(handle: BinaryIO, offset: int, length: int) -> AsyncIterator[b
             handle.seek(offset)
         remaining = length
         while remaining > 0:
-            chunk = await asyncio.to_thread(handle.read, min(READ_CHUNK, remaining))
-            if not chunk:
+            # Allocated here, filled by a worker thread: memory malloc'd in worker threads lands in
+            # per-thread arenas that keep it after parallel downloads (+25 MB for 10 ranged GETs).
+            buffer = bytearray(min(READ_CHUNK, remaining))
+            count = await asyncio.to_thread(os.readv, handle.fileno(), [buffer])
+            if not count:
                 raise OSError("object file ended early")
-            remaining -= len(chunk)
-            yield chunk
+            remaining -= count
+            yield bytes(memoryview(buffer)[:count])
     finally:
         handle.close()
 
@@ -192,6 +218,7 @@ async def _stream(handle: BinaryIO, offset: int, length: int) -> AsyncIterator[b
 def _read_output(call: S3Call, record: S3Object) -> tuple[dict[str, Any], tuple[int, int], int]:
     p = call.params
     output = object_members(record, with_checksums=p.get("ChecksumMode") == "ENABLED")
+    output["VersionId"] = call.deps.objects.version_label(record)
     _response_overrides(p, output)
     offset, length = _ranged(record, p, output)
     status = 206 if "ContentRange" in output else 200
@@ -200,8 +227,7 @@ def _read_output(call: S3Call, record: S3Object) -> tuple[dict[str, Any], tuple[
 
 async def get_object(call: S3Call) -> S3Result:
     p = call.params
-    _check_version(p)
-    record, handle = call.deps.objects.open(p["Bucket"], p["Key"], _preconditions(p))
+    record, handle = call.deps.objects.open(p["Bucket"], p["Key"], preconditions(p), _version(p))
     try:
         output, (offset, length), status = _read_output(call, record)
     except BaseException:
@@ -212,21 +238,20 @@ async def get_object(call: S3Call) -> S3Result:
 
 async def head_object(call: S3Call) -> S3Result:
     p = call.params
-    _check_version(p)
-    record = call.deps.objects.head(p["Bucket"], p["Key"], _preconditions(p))
+    record = call.deps.objects.head(p["Bucket"], p["Key"], preconditions(p), _version(p))
     output, _, status = _read_output(call, record)
     return S3Result(output, status=status)
 
 
 async def delete_object(call: S3Call) -> S3Result:
     p = call.params
-    _check_version(p)
+    version = _version(p)
     if p.get("IfMatch") is not None:
-        record = call.deps.objects.head(p["Bucket"], p["Key"])
+        record = call.deps.objects.head(p["Bucket"], p["Key"], version_id=version)
         if not etag_matches(p["IfMatch"], record.etag):
             raise precondition_failed("If-Match")
-    await call.deps.objects.delete(p["Bucket"], p["Key"], call.requester)
-    return S3Result()
+    deletion = await call.deps.objects.delete(p["Bucket"], p["Key"], call.requester, version)
+    return S3Result({"VersionId": deletion.version_id, "DeleteMarker": deletion.delete_marker or None})
 
 
 async def delete_objects(call: S3Call) -> S3Result:
@@ -244,7 +269,7 @@ async def delete_objects(call: S3Call) -> S3Result:
     for entry in entries:
         key = entry["Key"]
         version = entry.get("VersionId")
-        if version is not None and version != "null":
+        if version is not None and not valid_version_id(version):
             errors.append(
                 {
                     "Key": key,
@@ -255,16 +280,20 @@ async def delete_objects(call: S3Call) -> S3Result:
             )
             continue
         try:
-            await call.deps.objects.delete(bucket, key, call.requester)
+            deletion = await call.deps.objects.delete(bucket, key, call.requester, version)
         except AwsError as error:
             errors.append({"Key": key, "Code": error.code, "Message": error.message})
             continue
         if not request.get("Quiet"):
-            deleted.append({"Key": key, **({"VersionId": version} if version else {})})
+            done: dict[str, Any] = {"Key": key, "VersionId": version}
+            if deletion.delete_marker:
+                done.update(DeleteMarker=True, DeleteMarkerVersionId=deletion.version_id)
+            deleted.append(done)
     return S3Result({"Deleted": deleted or None, "Errors": errors or None})
 
 
-def _copy_source(text: str) -> tuple[str, str, str | None]:
+def copy_source(text: str) -> tuple[str, str, str | None]:
+    """(bucket, key, version id) of `x-amz-copy-source`."""
     path, _, query = text.partition("?")
     version = None
     for part in query.split("&"):
@@ -279,7 +308,7 @@ def _copy_source(text: str) -> tuple[str, str, str | None]:
             "x-amz-copy-source",
             text,
         )
-    return bucket, key, version
+    return bucket, key, None if version is None else check_version_id(version, "x-amz-copy-source")
 
 
 def _directive(params: Mapping[str, Any], member: str, header: str) -> bool:
@@ -291,23 +320,29 @@ def _directive(params: Mapping[str, Any], member: str, header: str) -> bool:
 
 async def copy_object(call: S3Call) -> S3Result:
     p = call.params
-    _refuse_unsupported(call.headers)
-    source_bucket, source_key, version = _copy_source(p["CopySource"])
-    if version is not None and version != "null":
-        raise invalid_argument("Invalid version id specified", "x-amz-copy-source", p["CopySource"])
+    refuse_unsupported(call.headers)
+    source_bucket, source_key, version = copy_source(p["CopySource"])
     replace_metadata = _directive(p, "MetadataDirective", "x-amz-metadata-directive")
     replace_tags = _directive(p, "TaggingDirective", "x-amz-tagging-directive")
     algorithm = p.get("ChecksumAlgorithm")
-    record, _ = await call.deps.objects.copy(
+    record, source = await call.deps.objects.copy(
         source_bucket,
         source_key,
-        _new_object(call, p["Bucket"], p["Key"]),
+        new_object(call, p["Bucket"], p["Key"]),
         replace_metadata=replace_metadata,
         replace_tags=replace_tags,
-        source_conditions=_preconditions(p, "CopySource"),
+        source_conditions=preconditions(p, "CopySource"),
         conditions=WriteConditions(p.get("IfMatch"), p.get("IfNoneMatch")),
         checksum_algorithm=None if algorithm is None else checksums.check_algorithm(algorithm),
         requester=call.requester,
+        source_version=version,
     )
     result = {"ETag": record.quoted_etag, "LastModified": record.last_modified, **checksum_members(record)}
-    return S3Result({"CopyObjectResult": result, "ServerSideEncryption": "AES256"})
+    return S3Result(
+        {
+            "CopyObjectResult": result,
+            "ServerSideEncryption": "AES256",
+            "VersionId": record.version_id,
+            "CopySourceVersionId": call.deps.objects.version_label(source),
+        }
+    )

@@ -12,8 +12,20 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from lambdabox.api.s3 import buckets, listing, notifications, objects, tagging
+from lambdabox.api.s3 import (
+    buckets,
+    cors,
+    listing,
+    multipart,
+    notifications,
+    objects,
+    policy,
+    post_object,
+    tagging,
+    versioning,
+)
 from lambdabox.api.s3.addressing import Addressing
+from lambdabox.api.s3.auth import S3Auth
 from lambdabox.api.s3.body import ClientDisconnected, RequestBody, verify_small_body
 from lambdabox.api.s3.context import Handler, S3Call, S3Deps, S3Result
 from lambdabox.aws.model import load_service_model
@@ -33,7 +45,9 @@ HANDLERS: dict[str, Handler] = {
     "DeleteBucket": buckets.delete_bucket,
     "ListBuckets": buckets.list_buckets,
     "GetBucketLocation": buckets.get_bucket_location,
-    "GetBucketVersioning": buckets.get_bucket_versioning,
+    "GetBucketVersioning": versioning.get_bucket_versioning,
+    "PutBucketVersioning": versioning.put_bucket_versioning,
+    "ListObjectVersions": versioning.list_object_versions,
     "PutObject": objects.put_object,
     "GetObject": objects.get_object,
     "HeadObject": objects.head_object,
@@ -50,6 +64,20 @@ HANDLERS: dict[str, Handler] = {
     "DeleteBucketTagging": tagging.delete_bucket_tagging,
     "PutBucketNotificationConfiguration": notifications.put_bucket_notification_configuration,
     "GetBucketNotificationConfiguration": notifications.get_bucket_notification_configuration,
+    "CreateMultipartUpload": multipart.create_multipart_upload,
+    "UploadPart": multipart.upload_part,
+    "UploadPartCopy": multipart.upload_part_copy,
+    "CompleteMultipartUpload": multipart.complete_multipart_upload,
+    "AbortMultipartUpload": multipart.abort_multipart_upload,
+    "ListParts": multipart.list_parts,
+    "ListMultipartUploads": multipart.list_multipart_uploads,
+    "PutBucketCors": cors.put_bucket_cors,
+    "GetBucketCors": cors.get_bucket_cors,
+    "DeleteBucketCors": cors.delete_bucket_cors,
+    "PutBucketPolicy": policy.put_bucket_policy,
+    "GetBucketPolicy": policy.get_bucket_policy,
+    "DeleteBucketPolicy": policy.delete_bucket_policy,
+    "GetBucketPolicyStatus": policy.get_bucket_policy_status,
 }
 
 # Root elements of XML outputs that are not a payload member (S3's names, not derivable from the model).
@@ -62,7 +90,12 @@ ROOTS = {
     "GetBucketTagging": "Tagging",
     "GetBucketNotificationConfiguration": "NotificationConfiguration",
     "GetBucketVersioning": "VersioningConfiguration",
+    "ListObjectVersions": "ListVersionsResult",
+    "CreateMultipartUpload": "InitiateMultipartUploadResult",
+    "GetBucketCors": "CORSConfiguration",
 }
+# Operations whose x-amz-checksum-* headers are the object's checksum, not their XML body's.
+OBJECT_CHECKSUM_HEADERS = frozenset({"CompleteMultipartUpload"})
 _ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 _QUERY_ACCESS_KEY = re.compile(r"(?:X-Amz-Credential|AWSAccessKeyId)=([^&%/]+)")
 _V2_ACCESS_KEY = re.compile(r"^AWS ([^:]+):")
@@ -76,6 +109,17 @@ def _principal(headers: dict[str, str], query_string: str) -> str:
     return f"AWS:{match.group(1)}" if match else "Anonymous"
 
 
+def _unsigned_by_design(method: str, path: str, headers: dict[str, str]) -> bool:
+    """CORS preflights and browser form uploads (a bucket POST of multipart/form-data) carry no SigV4."""
+    if method == "OPTIONS":
+        return True
+    return (
+        method == "POST"
+        and path.rstrip("/").count("/") == 1
+        and headers.get("content-type", "").lower().startswith("multipart/form-data")
+    )
+
+
 def _headers(scope: Scope) -> dict[str, str]:
     headers: dict[str, str] = {}
     for raw_name, raw_value in scope["headers"]:
@@ -86,10 +130,16 @@ def _headers(scope: Scope) -> dict[str, str]:
 
 
 class S3Api:
-    def __init__(self, deps: S3Deps, addressing: Addressing) -> None:
+    """`auth`: SigV4 verification of every request (None: authentication is off)."""
+
+    def __init__(self, deps: S3Deps, addressing: Addressing, auth: S3Auth | None = None) -> None:
         self._deps = deps
         self._addressing = addressing
+        self._auth = auth
         self.protocol = RestXmlProtocol(load_service_model("s3"), roots=ROOTS, preferred=("ListBuckets",))
+        # Browser requests have no model operation; their outputs are serialized as these.
+        self._post_output = self.protocol.model.operation_model("PutObject")  # ETag, encryption headers
+        self._empty_output = self.protocol.model.operation_model("HeadBucket")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = secrets.token_hex(8).upper()
@@ -104,14 +154,37 @@ class S3Api:
             path = f"/{bucket}" + ("" if path == "/" else path)
         client = scope.get("client") or ("127.0.0.1", 0)
         requester = Requester(request_id, host_id, client[0], _principal(headers, query_string))
-        body = RequestBody(receive, headers)
+        refused: AwsError | None = None
+        signatures = None
+        if self._auth is not None:
+            try:
+                identity = self._auth.authenticate(
+                    method,
+                    raw_path.decode("latin-1").split("?", 1)[0],
+                    query_string,
+                    [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]],
+                    unquote(path.split("/")[1]) or None,
+                    bucket,
+                    anonymous_allowed=_unsigned_by_design(method, path, headers),
+                )
+                signatures = identity.chunks if identity is not None else None
+            except AwsError as error:
+                refused = error
+        body = RequestBody(receive, headers, signatures)
         reply = _Reply(send, receive, body, method, request_id, host_id)
+        if "origin" in headers and method != "OPTIONS":
+            reply.extra_headers = cors.actual_request_headers(
+                self._deps, unquote(path.split("/")[1]), method, headers
+            )
         try:
+            if refused is not None:
+                raise refused
             query = parse_qsl(query_string, keep_blank_values=True)
             operation, result = await self._dispatch(method, path, query, headers, body, requester)
             status, out_headers, xml = self.protocol.serialize(operation, result.output)
             if result.status is not None:
                 status = result.status
+            out_headers.update(result.headers)
             if result.raw is not None:
                 xml = result.raw
                 out_headers["Content-Type"] = "application/xml"
@@ -140,6 +213,14 @@ class S3Api:
         body: RequestBody,
         requester: Requester,
     ) -> tuple[Any, S3Result]:
+        if _unsigned_by_design(method, path, headers):  # no model operation: browser requests
+            bucket, _, key = unquote(path).lstrip("/").partition("/")
+            params = {"Bucket": bucket, **({"Key": key} if key else {})}
+            if method == "OPTIONS":
+                call = S3Call(self._deps, "PreflightCors", params, headers, body, requester)
+                return self._empty_output, await cors.preflight(call)
+            call = S3Call(self._deps, "PostObject", params, headers, body, requester)
+            return self._post_output, await post_object.post_object(call, self._auth)
         operation, path_params = self.protocol.route(method, path, query, headers)
         handler = HANDLERS.get(operation.name)
         if handler is None:
@@ -151,7 +232,10 @@ class S3Api:
         payload = None
         if not self.protocol.streaming_input(operation) and body.present:
             payload = await body.read_all()
-            verify_small_body(payload, headers, body.trailers)
+            checked = headers
+            if operation.name in OBJECT_CHECKSUM_HEADERS:  # x-amz-checksum-* describe the object
+                checked = {k: v for k, v in headers.items() if not k.startswith("x-amz-checksum-")}
+            verify_small_body(payload, checked, body.trailers)
         params = self.protocol.parse(operation, path_params, query, headers, payload)
         call = S3Call(self._deps, operation.name, params, headers, body, requester)
         buckets.check_owner(call)
@@ -168,6 +252,7 @@ class _Reply:
         self._head = method == "HEAD"
         self._ids = [(b"x-amz-request-id", request_id.encode()), (b"x-amz-id-2", host_id.encode())]
         self.started = False
+        self.extra_headers: dict[str, str] = {}  # CORS headers of a cross-origin request
 
     def _request_read(self) -> bool:
         return self._request.consumed
@@ -175,6 +260,7 @@ class _Reply:
     async def send(
         self, status: int, headers: dict[str, str], body: bytes | AsyncIterator[bytes], *, close: bool
     ) -> None:
+        headers = {**headers, **self.extra_headers}
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1", "replace")) for k, v in headers.items()]
         names = {name for name, _ in raw}
         if isinstance(body, bytes) and b"content-length" not in names and status not in (204, 304):

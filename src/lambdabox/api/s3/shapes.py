@@ -17,7 +17,7 @@ def owner(account: Account) -> dict[str, str]:
 def checksum_members(record: S3Object) -> dict[str, Any]:
     out: dict[str, Any] = {f"Checksum{name}": value for name, value in record.checksums.items()}
     if record.checksums:
-        out["ChecksumType"] = "FULL_OBJECT"
+        out["ChecksumType"] = record.checksum_type
     return out
 
 
@@ -78,7 +78,7 @@ def list_entry(record: S3Object, account: Account | None) -> dict[str, Any]:
     }
     if record.checksums:
         entry["ChecksumAlgorithm"] = list(record.checksums)
-        entry["ChecksumType"] = "FULL_OBJECT"
+        entry["ChecksumType"] = record.checksum_type
     if account is not None:
         entry["Owner"] = owner(account)
     return entry

@@ -1,10 +1,13 @@
-"""Buckets: create (AWS naming rules), list, delete when empty, tags, notification configuration."""
+"""Buckets: create (AWS naming rules), list, delete when empty, tags, notification configuration,
+versioning state."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import replace
 
+from lambdabox.core.s3.bucket_policy import check_policy
+from lambdabox.core.s3.cors import CorsRule
 from lambdabox.core.s3.errors import no_such_bucket
 from lambdabox.core.s3.models import Bucket, NotificationConfiguration
 from lambdabox.core.s3.names import check_bucket_name
@@ -132,3 +135,38 @@ class BucketService:
     # -- notification configuration (validated by the notifier) ----------------------------------------
     def set_notifications(self, name: str, config: NotificationConfiguration) -> None:
         self._update(name, notifications=config)
+
+    # -- versioning (core/s3/versions.py) --------------------------------------------------------------
+    def set_versioning(self, name: str, status: str) -> None:
+        """Status "Enabled" or "Suspended": a versioned bucket never goes back to unversioned."""
+        self._update(name, versioning=status)
+
+    # -- CORS (rules validated by core/s3/cors.py) -----------------------------------------------------
+    def cors(self, name: str) -> tuple[CorsRule, ...]:
+        rules = self.get(name).cors
+        if rules is None:
+            raise AwsError(
+                "NoSuchCORSConfiguration",
+                "The CORS configuration does not exist",
+                404,
+                fields={"BucketName": name},
+            )
+        return rules
+
+    def set_cors(self, name: str, rules: tuple[CorsRule, ...] | None) -> None:
+        self._update(name, cors=rules)
+
+    # -- bucket policy (stored; IAM policy evaluation enforces it) -------------------------------------
+    def policy(self, name: str) -> str:
+        text = self.get(name).policy
+        if text is None:
+            raise AwsError(
+                "NoSuchBucketPolicy", "The bucket policy does not exist", 404, fields={"BucketName": name}
+            )
+        return text
+
+    def set_policy(self, name: str, text: str | None) -> None:
+        self.get(name)
+        if text is not None:
+            check_policy(text, name)
+        self._update(name, policy=text)

@@ -13,7 +13,6 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import Any
 
 import orjson
@@ -21,6 +20,7 @@ import orjson
 from lambdabox.core.function_settings import FunctionSettings
 from lambdabox.core.invoke import InvokeService
 from lambdabox.core.names import Account, parse_function_ref
+from lambdabox.core.resource_policy import allows
 from lambdabox.core.s3.errors import invalid_argument, malformed_xml
 from lambdabox.core.s3.events import event_record
 from lambdabox.core.s3.models import (
@@ -123,40 +123,9 @@ def _matches(target: NotificationTarget, change: ObjectChange) -> bool:
     return change.key.startswith(target.prefix) and change.key.endswith(target.suffix)
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def allows_s3(statement: Mapping[str, Any], bucket: str, account_id: str) -> bool:
     """Does a resource-policy statement let S3 invoke the function for events of `bucket`?"""
-    if statement.get("Effect") != "Allow":
-        return False
-    principal = statement.get("Principal")
-    if isinstance(principal, dict):
-        if S3_PRINCIPAL not in _as_list(principal.get("Service", [])):
-            return False
-    elif principal != "*":
-        return False
-    if not any(
-        action in ("lambda:InvokeFunction", "lambda:*", "*") for action in _as_list(statement.get("Action"))
-    ):
-        return False
-    context = {"aws:sourcearn": bucket_arn(bucket), "aws:sourceaccount": account_id}
-    for operator, entries in (statement.get("Condition") or {}).items():
-        for key, expected in entries.items():
-            actual = context.get(key.lower())
-            if actual is None:
-                return False
-            patterns = [str(item) for item in _as_list(expected)]
-            if operator in ("ArnLike", "StringLike"):
-                if not any(fnmatchcase(actual, pattern) for pattern in patterns):
-                    return False
-            elif operator in ("ArnEquals", "StringEquals"):
-                if actual not in patterns:
-                    return False
-            else:
-                return False
-    return True
+    return allows(statement, S3_PRINCIPAL, bucket_arn(bucket), account_id)
 
 
 class Notifier:

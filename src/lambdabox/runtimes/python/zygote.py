@@ -9,6 +9,14 @@ Messages are JSON; a spawn request carries the environment's output pipe as an S
                         | {"op": "failed", "id": N, "error": "..."} | {"op": "exit", "pid": P, "code": C}
 
 Only process creation goes through this channel; invocations flow through the Runtime API as always.
+
+Isolation (when the platform passes LAMBDABOX_JAIL = {"module", "layout", "cgroups"}): each spare is
+forked as PID 1 of a new PID namespace, which forks the environment's process and stays behind as its
+init (reaping orphans, reporting the runtime's exit status through a pipe). The spare's process enters a
+new mount namespace ahead of time (jail.prepare); once given an environment it joins its cgroups, mounts
+its /tmp and code, drops to the sandbox user and loads the seccomp filter (jail.enter), and only then
+specializes. If the platform dies, this process thaws and kills every environment before it exits: frozen
+processes cannot die on their own.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import contextlib
 import ctypes
 import functools
 import gc
+import importlib.util
 import json
 import os
 import select
@@ -33,10 +42,28 @@ WARM_SERVICES = ("s3", "dynamodb", "sqs", "sns", "lambda", "sts", "secretsmanage
 # Distributions preloaded here; a function that bundles its own copy gets its own copy.
 PRELOADED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 _PR_SET_PDEATHSIG = 1
+_jail: Any = None  # isolation/jail.py, loaded by path (this interpreter does not see the platform)
+_layout: dict[str, Any] = {}
+_cgroup_parents: list[str] = []
+_status_fds: dict[int, int] = {}  # PID 1 of an environment's namespace -> pipe with the runtime's status
 
 
-def _die_with_parent() -> None:
-    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+def _die_with_parent(sig: int = signal.SIGKILL) -> None:
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+
+
+def _load_jail() -> None:
+    global _jail, _layout, _cgroup_parents
+    config = os.environ.get("LAMBDABOX_JAIL")
+    if not config:
+        return
+    settings = json.loads(config)
+    spec = importlib.util.spec_from_file_location("_lambdabox_jail", settings["module"])
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    _jail, _layout, _cgroup_parents = module, settings["layout"], settings["cgroups"]
 
 
 def preload() -> None:
@@ -108,22 +135,64 @@ def _purge_shadowed(task_root: str) -> None:
             del sys.modules[module]
 
 
-def _become_environment_process(control: socket.socket, wake_fd: int) -> None:
-    """Right after fork: our own session, die with the zygote, default signal handling."""
-    os.setsid()
-    _die_with_parent()
+def _default_signals() -> None:
     signal.set_wakeup_fd(-1)
     for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)
+
+
+def _fork_environment() -> int:
+    """fork() the process of a new environment (0 in it, its pid here). With a PID namespace the child
+    forked here is PID 1 of a new namespace: it forks the environment's process, which returns 0 from
+    this call, and stays behind as the namespace's init, reporting the runtime's exit status."""
+    if _jail is None or not _layout.get("pid_namespace"):
+        return os.fork()
+    read_fd, write_fd = os.pipe()
+    pid = int(_jail.fork_in_new_pid_namespace())
+    if pid == 0:
+        try:
+            os.close(read_fd)
+            os.setsid()
+            _die_with_parent()
+            _default_signals()
+            _jail.start_init(write_fd)  # returns only in the environment's process
+        except BaseException:
+            os._exit(1)
+        return 0
+    os.close(write_fd)
+    _status_fds[pid] = read_fd
+    return pid
+
+
+def _become_environment_process(control: socket.socket, wake_fd: int) -> None:
+    """Right after fork: our own session, die with the zygote, default signal handling."""
+    if _jail is None or not _layout.get("pid_namespace"):
+        os.setsid()  # (in a PID namespace, PID 1 made the session and the environment's process is in it)
+    _die_with_parent()
+    _default_signals()
     os.close(wake_fd)
     control.close()
+    for fd in _status_fds.values():
+        os.close(fd)
+    _status_fds.clear()
 
 
-def _specialize(env: dict[str, str], cwd: str, output_fd: int) -> None:
+def _prepare() -> dict[str, int]:
+    """The environment-independent part of isolation, done by spares ahead of time."""
+    return _jail.prepare(_layout) if _jail is not None else {}
+
+
+def _specialize(
+    env: dict[str, str], cwd: str, output_fd: int, plan: dict[str, Any] | None, prepared: dict[str, int]
+) -> None:
     """Turn this process into one execution environment and run the runtime in it (never returns)."""
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
     os.close(output_fd)
+    if _jail is not None:
+        if plan is None:
+            raise RuntimeError("an isolated zygote was asked for an environment without its plan")
+        _jail.enter(_layout, prepared, plan)
     os.environ.clear()
     os.environ.update(env)
     sys.argv = [os.path.join(RUNTIME_DIR, "bootstrap.py")]
@@ -175,7 +244,7 @@ class Spares:
     def refill(self) -> None:
         while len(self._ready) < self._target:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            pid = os.fork()
+            pid = _fork_environment()
             if pid == 0:
                 ours.close()
                 _run_child(functools.partial(self._wait_for_environment, theirs))
@@ -186,13 +255,14 @@ class Spares:
         _become_environment_process(self._control, self._wake_fd)
         for _, other in self._ready:
             other.close()
+        prepared = _prepare()
         _warm_copy_on_write()
         message, fds, _, _ = socket.recv_fds(channel, 1 << 20, 4)
         if not message or len(fds) != 1:
             os._exit(0)
         channel.close()
         request = json.loads(message)
-        _specialize(request["env"], request["cwd"], fds[0])
+        _specialize(request["env"], request["cwd"], fds[0], request.get("jail"), prepared)
 
     def take(self, message: bytes, output_fd: int) -> int | None:
         """Hand the request to a spare; its pid, or None when none is ready."""
@@ -255,7 +325,7 @@ def _spawn(
         return
     pid = spares.take(message, fds[0])
     if pid is None:  # no spare ready: fork one for this environment right now
-        pid = os.fork()
+        pid = _fork_environment()
         if pid == 0:
             _run_child(functools.partial(_cold_child, control, wake_r, request, fds[0]))
     os.close(fds[0])
@@ -264,7 +334,7 @@ def _spawn(
 
 def _cold_child(control: socket.socket, wake_r: int, request: dict[str, Any], output_fd: int) -> None:
     _become_environment_process(control, wake_r)
-    _specialize(request["env"], request["cwd"], output_fd)
+    _specialize(request["env"], request["cwd"], output_fd, request.get("jail"), _prepare())
 
 
 def _reap(control: socket.socket, spares: Spares) -> None:
@@ -276,18 +346,41 @@ def _reap(control: socket.socket, spares: Spares) -> None:
         if pid == 0:
             return
         spares.forget(pid)
+        status_fd = _status_fds.pop(pid, None)
+        if status_fd is not None:  # PID 1 of the environment's namespace: report how the runtime ended
+            reported = _jail.read_status(status_fd)
+            status = status if reported is None else reported
         control.send(
             json.dumps({"op": "exit", "pid": pid, "code": os.waitstatus_to_exitcode(status)}).encode()
         )
 
 
+def _platform_gone(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
 def main() -> None:
-    _die_with_parent()
+    _load_jail()
+    if _jail is not None:  # outlive the platform just long enough to thaw and kill its environments
+        signal.signal(signal.SIGTERM, _platform_gone)
+        _die_with_parent(signal.SIGTERM)
+    else:
+        _die_with_parent()
     control = socket.socket(fileno=int(sys.argv[1]))
     started = time.perf_counter()
     preload()
     sys.stderr.write(f"zygote ready in {(time.perf_counter() - started) * 1000:.0f} ms\n")
-    serve(control, int(os.environ.get("LAMBDABOX_ZYGOTE_SPARES", "2")))
+    try:
+        serve(control, int(os.environ.get("LAMBDABOX_ZYGOTE_SPARES", "2")))
+    except SystemExit:  # the platform died (our parent-death signal)
+        _release_environments()
+        raise
+    _release_environments()  # the platform closed the channel: it stopped or died
+
+
+def _release_environments() -> None:
+    if _jail is not None:
+        _jail.thaw_and_kill(_cgroup_parents)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Amazon EventBridge: event buses, rules, targets, event patterns and schedules (no HTTP)."""

@@ -1,0 +1,46 @@
+"""Who signs requests: access keys and the principals they belong to.
+
+`CredentialStore` is the one question request authentication asks ("what is the secret of this access key
+id, and whose key is it?"). Today only the account's root credentials answer it; IAM users, roles and STS
+sessions will answer it later behind the same protocol. Secrets never appear in a record's repr, so a
+record that reaches a log line or a traceback does not leak them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    principal_arn: str  # e.g. arn:aws:iam::000000000000:root
+    account_id: str
+    # Temporary credentials (STS) carry a session token the request must present as X-Amz-Security-Token.
+    session_token: str | None = field(default=None, repr=False)
+
+
+class CredentialStore(Protocol):
+    """Access key id -> key record; None when the key is unknown (or was deleted, or expired)."""
+
+    def lookup(self, access_key_id: str) -> AccessKey | None: ...
+
+
+def root_arn(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:root"
+
+
+class StaticCredentialStore:
+    """A fixed set of keys: today the account's root credentials."""
+
+    def __init__(self, keys: list[AccessKey]) -> None:
+        self._keys = {key.access_key_id: key for key in keys}
+
+    @classmethod
+    def root(cls, account_id: str, access_key_id: str, secret_access_key: str) -> StaticCredentialStore:
+        return cls([AccessKey(access_key_id, secret_access_key, root_arn(account_id), account_id)])
+
+    def lookup(self, access_key_id: str) -> AccessKey | None:
+        return self._keys.get(access_key_id)

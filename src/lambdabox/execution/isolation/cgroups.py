@@ -1,0 +1,386 @@
+"""Control groups of execution environments (cgroup v1 or v2): limits, accounting, freezing, cleanup.
+
+Each platform gets one parent cgroup per hierarchy, `lambdabox-<pid namespace>-<pid>`, nested under the
+platform's own cgroup (from /proc/self/cgroup), and each environment a child of it. Limits:
+memory = MemorySize (no swap), CPU weight and quota in proportion to memory (1,769 MB = one vCPU; the
+quota is applied once init is done, as AWS lets init run unthrottled), pids = 1024. The environment's
+process joins its cgroups itself, before any runtime code runs (jail.enter). Parents left behind by a
+platform that died are removed at the next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from lambdabox.execution.isolation import jail
+
+MIB = 1024 * 1024
+MB_PER_VCPU = 1769
+CPU_PERIOD_US = 100_000
+PIDS_MAX = 1024
+V1_CONTROLLERS = ("memory", "cpu", "pids", "freezer")
+V2_CONTROLLERS = ("memory", "cpu", "pids")
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int
+    pids: int = PIDS_MAX
+
+    @property
+    def vcpus(self) -> float:
+        return self.memory_mb / MB_PER_VCPU
+
+    @property
+    def cpu_quota_us(self) -> int:
+        return max(1000, round(CPU_PERIOD_US * self.vcpus))
+
+
+class EnvCgroup(Protocol):
+    """One environment's cgroup(s)."""
+
+    # The files the environment's process writes "0" to, to join, while it is still single-threaded:
+    # v1 `tasks` (moving one thread skips the global threadgroup lock, whose RCU grace period costs
+    # 5-20 ms through cgroup.procs), v2 `cgroup.procs`.
+    procs: tuple[str, ...]
+
+    def limit_cpu(self) -> None: ...
+    def freeze(self) -> None: ...
+    def thaw(self) -> None: ...
+    def peak_memory_bytes(self) -> int | None: ...
+    def oom_kills(self) -> int: ...
+    def remove(self) -> bool: ...
+
+
+class Cgroups(Protocol):
+    """A platform's parent cgroup(s) in one hierarchy."""
+
+    version: str
+    controllers: frozenset[str]  # of memory, cpu, pids, freezer
+
+    def create(self, name: str, limits: Limits) -> EnvCgroup: ...
+    def parents(self) -> list[str]: ...
+    def remove(self) -> None: ...
+
+
+# -- discovery ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Hierarchies:
+    v1: Mapping[str, Path]  # controller -> the platform's own cgroup directory in that hierarchy
+    v2: Path | None  # the platform's own cgroup directory in the unified hierarchy
+
+
+def discover(proc_cgroup: str, mountinfo: str) -> Hierarchies:
+    """Where this process's cgroups are, from /proc/self/cgroup and /proc/self/mountinfo."""
+    own: dict[str, str] = {}
+    for line in proc_cgroup.splitlines():
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if hierarchy == "0" and controllers == "":
+            own[""] = path
+        for controller in controllers.split(","):
+            if controller:
+                own[controller] = path
+    v1: dict[str, Path] = {}
+    v2: Path | None = None
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if " - " not in line or len(fields) < 5:
+            continue
+        root, mount_point = fields[3], fields[4]
+        fstype, _, options = line.split(" - ", 1)[1].split(" ", 2)
+        if fstype == "cgroup2" and "" in own and v2 is None:
+            v2 = _join(mount_point, root, own[""])
+        elif fstype == "cgroup":
+            for controller in options.split(","):
+                if controller in V1_CONTROLLERS and controller in own and controller not in v1:
+                    v1[controller] = _join(mount_point, root, own[controller])
+    return Hierarchies(v1, v2)
+
+
+def _join(mount_point: str, root: str, path: str) -> Path:
+    """A cgroup path as /proc/self/cgroup names it, on a mount of the hierarchy whose root is `root`."""
+    relative = os.path.relpath(path, root) if path.startswith(root) else path.lstrip("/")
+    return Path(mount_point) / ("" if relative == "." else relative)
+
+
+def parent_name() -> str:
+    return f"lambdabox-{os.stat('/proc/self/ns/pid').st_ino}-{os.getpid()}"
+
+
+def open_cgroups(hierarchies: Hierarchies, name: str) -> tuple[Cgroups | None, str]:
+    """The platform's parent cgroups in the best usable hierarchy, or None and why not."""
+    reasons = []
+    if hierarchies.v2 is not None:
+        try:
+            return CgroupsV2.open(hierarchies.v2, name), ""
+        except OSError as exc:
+            reasons.append(f"cgroup v2: {exc}")
+    if hierarchies.v1:
+        try:
+            return CgroupsV1.open(hierarchies.v1, name), ""
+        except OSError as exc:
+            reasons.append(f"cgroup v1: {exc}")
+    return None, "; ".join(reasons) or "no cgroup hierarchy is mounted"
+
+
+def remove_stale(directories: list[Path]) -> list[str]:
+    """Remove parents of platforms (in this PID namespace) that are gone; the ones removed."""
+    namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    removed = []
+    for directory in directories:
+        with contextlib.suppress(OSError):
+            for entry in directory.iterdir():
+                parts = entry.name.split("-")
+                if len(parts) != 3 or parts[0] != "lambdabox" or parts[1] != namespace:
+                    continue
+                if not parts[2].isdigit() or _alive(int(parts[2])) or not entry.is_dir():
+                    continue
+                jail.thaw_and_kill([str(entry)])
+                removed.append(str(entry))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _write(path: Path, value: str) -> None:
+    with open(path, "w") as handle:
+        handle.write(value)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _keyed(text: str | None, key: str) -> int | None:
+    for line in (text or "").splitlines():
+        name, _, value = line.partition(" ")
+        if name == key and value.strip().isdigit():
+            return int(value)
+    return None
+
+
+def _kill_and_remove(directories: list[Path]) -> bool:
+    gone = True
+    for directory in directories:
+        for pid in (_read(directory / "cgroup.procs") or "").split():
+            with contextlib.suppress(OSError):
+                os.kill(int(pid), signal.SIGKILL)
+        try:
+            directory.rmdir()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            gone = False
+    return gone
+
+
+# -- cgroup v1: one hierarchy per controller ---------------------------------------------------------------
+class CgroupsV1:
+    version = "v1"
+
+    def __init__(self, parents: dict[str, Path]) -> None:
+        self._parents = parents
+        self.controllers = frozenset(parents)
+
+    @classmethod
+    def open(cls, own: Mapping[str, Path], name: str) -> CgroupsV1:
+        parents: dict[str, Path] = {}
+        for controller in V1_CONTROLLERS:
+            if controller not in own:
+                continue
+            parent = own[controller] / name
+            try:
+                parent.mkdir(exist_ok=True)
+            except OSError:
+                continue
+            parents[controller] = parent
+        if not parents:
+            raise PermissionError(f"cannot create cgroups under {', '.join(str(p) for p in own.values())}")
+        return cls(parents)
+
+    def parents(self) -> list[str]:
+        return [str(parent) for parent in self._parents.values()]
+
+    def create(self, name: str, limits: Limits) -> V1Cgroup:
+        dirs = {controller: parent / name for controller, parent in self._parents.items()}
+        for directory in dirs.values():
+            directory.mkdir()
+        group = V1Cgroup(dirs, limits)
+        try:
+            group.apply()
+        except OSError:
+            group.remove()
+            raise
+        return group
+
+    def remove(self) -> None:
+        jail.thaw_and_kill(self.parents())
+
+
+class V1Cgroup:
+    def __init__(self, dirs: dict[str, Path], limits: Limits) -> None:
+        self._dirs = dirs
+        self._limits = limits
+        self.procs: tuple[str, ...] = tuple(str(directory / "tasks") for directory in dirs.values())
+
+    def apply(self) -> None:
+        limits = self._limits
+        if "memory" in self._dirs:
+            memory = self._dirs["memory"]
+            _write(memory / "memory.limit_in_bytes", str(limits.memory_mb * MIB))
+            if (memory / "memory.memsw.limit_in_bytes").exists():  # swap accounting: no swap either
+                _write(memory / "memory.memsw.limit_in_bytes", str(limits.memory_mb * MIB))
+        if "cpu" in self._dirs:
+            _write(self._dirs["cpu"] / "cpu.shares", str(max(2, round(1024 * limits.vcpus))))
+        if "pids" in self._dirs:
+            _write(self._dirs["pids"] / "pids.max", str(limits.pids))
+
+    def limit_cpu(self) -> None:
+        if "cpu" in self._dirs:
+            _write(self._dirs["cpu"] / "cpu.cfs_quota_us", str(self._limits.cpu_quota_us))
+
+    def freeze(self) -> None:
+        if "freezer" in self._dirs:
+            _write(self._dirs["freezer"] / "freezer.state", "FROZEN")
+
+    def thaw(self) -> None:
+        if "freezer" in self._dirs:
+            _write(self._dirs["freezer"] / "freezer.state", "THAWED")
+
+    def peak_memory_bytes(self) -> int | None:
+        if "memory" not in self._dirs:
+            return None
+        text = _read(self._dirs["memory"] / "memory.max_usage_in_bytes")
+        return int(text) if text and text.strip().isdigit() else None
+
+    def oom_kills(self) -> int:
+        if "memory" not in self._dirs:
+            return 0
+        memory = self._dirs["memory"]
+        kills = _keyed(_read(memory / "memory.oom_control"), "oom_kill")
+        if kills is not None:
+            return kills
+        failures = (_read(memory / "memory.failcnt") or "0").strip()  # kernels before 4.13
+        return 1 if failures.isdigit() and int(failures) > 0 else 0
+
+    def remove(self) -> bool:
+        with contextlib.suppress(OSError):
+            self.thaw()  # frozen tasks cannot die
+        return _kill_and_remove(list(self._dirs.values()))
+
+
+# -- cgroup v2: one unified hierarchy ----------------------------------------------------------------------
+class CgroupsV2:
+    version = "v2"
+
+    def __init__(self, parent: Path, controllers: frozenset[str]) -> None:
+        self._parent = parent
+        self.controllers = controllers
+
+    @classmethod
+    def open(cls, own: Path, name: str) -> CgroupsV2:
+        available = set((_read(own / "cgroup.controllers") or "").split())
+        wanted = [c for c in V2_CONTROLLERS if c in available]
+        if "memory" not in wanted:
+            raise PermissionError(f"the memory controller is not available in {own}")
+        enable = " ".join(f"+{c}" for c in wanted)
+        try:
+            _write(own / "cgroup.subtree_control", enable)
+        except OSError:
+            # "No internal processes": a cgroup that delegates controllers holds no process itself.
+            # Move the platform into a leaf of its own cgroup, then try again.
+            leaf = own / f"{name}-platform"
+            leaf.mkdir(exist_ok=True)
+            _write(leaf / "cgroup.procs", "0")
+            try:
+                _write(own / "cgroup.subtree_control", enable)
+            except OSError as exc:
+                raise PermissionError(
+                    f"cannot delegate controllers from {own} ({exc.strerror}): run Lambdabox in a cgroup "
+                    "of its own, e.g. `systemd-run --scope -p Delegate=yes lambdabox up`"
+                ) from None
+        parent = own / name
+        parent.mkdir(exist_ok=True)
+        _write(parent / "cgroup.subtree_control", enable)
+        return cls(parent, frozenset([*wanted, "freezer"]))
+
+    def parents(self) -> list[str]:
+        return [str(self._parent)]
+
+    def create(self, name: str, limits: Limits) -> V2Cgroup:
+        directory = self._parent / name
+        directory.mkdir()
+        group = V2Cgroup(directory, limits, self.controllers)
+        try:
+            group.apply()
+        except OSError:
+            group.remove()
+            raise
+        return group
+
+    def remove(self) -> None:
+        jail.thaw_and_kill(self.parents())
+
+
+class V2Cgroup:
+    def __init__(self, directory: Path, limits: Limits, controllers: frozenset[str]) -> None:
+        self._dir = directory
+        self._limits = limits
+        self._controllers = controllers
+        self.procs: tuple[str, ...] = (str(directory / "cgroup.procs"),)
+
+    def apply(self) -> None:
+        limits = self._limits
+        if "memory" in self._controllers:
+            _write(self._dir / "memory.max", str(limits.memory_mb * MIB))
+            if (self._dir / "memory.swap.max").exists():
+                _write(self._dir / "memory.swap.max", "0")
+        if "cpu" in self._controllers:
+            _write(self._dir / "cpu.weight", str(min(10000, max(1, round(100 * limits.vcpus)))))
+        if "pids" in self._controllers:
+            _write(self._dir / "pids.max", str(limits.pids))
+
+    def limit_cpu(self) -> None:
+        if "cpu" in self._controllers:
+            _write(self._dir / "cpu.max", f"{self._limits.cpu_quota_us} {CPU_PERIOD_US}")
+
+    def freeze(self) -> None:
+        _write(self._dir / "cgroup.freeze", "1")
+
+    def thaw(self) -> None:
+        _write(self._dir / "cgroup.freeze", "0")
+
+    def peak_memory_bytes(self) -> int | None:
+        for name in ("memory.peak", "memory.current"):
+            text = _read(self._dir / name)
+            if text and text.strip().isdigit():
+                return int(text)
+        return None
+
+    def oom_kills(self) -> int:
+        return _keyed(_read(self._dir / "memory.events"), "oom_kill") or 0
+
+    def remove(self) -> bool:
+        for name, value in (("cgroup.kill", "1"), ("cgroup.freeze", "0")):
+            with contextlib.suppress(OSError):
+                _write(self._dir / name, value)
+        return _kill_and_remove([self._dir])

@@ -1,0 +1,366 @@
+"""The child side of isolation: what a new execution environment's process does to itself, as root, before
+any runtime code runs.
+
+    fork_in_new_pid_namespace / start_init   its own PID namespace, with a small init as PID 1 that reaps
+                                             orphans and reports the runtime's exit status
+    prepare(layout)                          its own mount namespace: read-only root, fresh /proc, private
+                                             /dev/shm, the platform's data dir and unreadable homes covered
+    enter(layout, prepared, plan)            its cgroups, a private /tmp sized by EphemeralStorage, the
+                                             function's code read-only at the task root, then an
+                                             unprivileged uid/gid, no_new_privs and the seccomp filter
+
+`layout` is the same for every environment of a platform, `plan` is one environment's (both plain JSON
+values built by the platform: isolation/namespaces.py). The Python zygote runs `prepare` in its pre-forked
+spares, off the cold path, and `enter` once a spare is given an environment; ProcessSandbox runs all of it
+in the child between fork and exec (`confine`).
+
+Standard library only: the zygote (an interpreter started with -S, without the platform's packages) loads
+this file by path.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import ctypes
+import os
+import signal
+import time
+from typing import Any, NoReturn
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p)
+_libc.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
+_libc.syscall.restype = ctypes.c_long
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWPID = 0x20000000
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_REMOUNT = 0x20
+MS_BIND = 0x1000
+MS_REC = 0x4000
+MS_PRIVATE = 0x40000
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_SECCOMP = 22
+PR_SET_NO_NEW_PRIVS = 38
+SECCOMP_MODE_FILTER = 2
+_SYS_MOUNT_SETATTR = 442  # the same number on every architecture (added in Linux 5.12)
+_AT_FDCWD = -100
+_AT_RECURSIVE = 0x8000
+_MOUNT_ATTR_RDONLY = 0x1
+_MOUNT_ATTR_NOSUID = 0x2
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = (
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    )
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
+
+
+def _check(result: int, what: str) -> None:
+    if result < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(flags), f"unshare({flags:#x})")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    _check(
+        _libc.mount(
+            source.encode() if source else None,
+            target.encode(),
+            fstype.encode() if fstype else None,
+            flags,
+            data.encode() if data else None,
+        ),
+        f"mount {target}",
+    )
+
+
+def set_tree_readonly(path: str, readonly: bool = True) -> None:
+    """Make every mount at and under `path` (in this mount namespace) read-only and nosuid, or writable."""
+    attr = _MountAttr(
+        _MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID if readonly else 0,
+        0 if readonly else _MOUNT_ATTR_RDONLY,
+        0,
+        0,
+    )
+    result = _libc.syscall(
+        _SYS_MOUNT_SETATTR, _AT_FDCWD, path.encode(), _AT_RECURSIVE, ctypes.byref(attr), ctypes.sizeof(attr)
+    )
+    _check(result, f"mount_setattr {path}")
+
+
+def prctl(option: int, value: int) -> None:
+    _check(_libc.prctl(option, value, 0, 0, 0), f"prctl({option})")
+
+
+def die_with_parent() -> None:
+    """SIGKILL when the parent dies, even by `kill -9` (cleared by fork and by a change of uid)."""
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def load_seccomp(program: bytes) -> None:
+    """Install a classic-BPF seccomp filter (needs no_new_privs or CAP_SYS_ADMIN)."""
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // 8, ctypes.addressof(buffer))
+    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0), "seccomp filter")
+
+
+# -- PID namespace -----------------------------------------------------------------------------------------
+_own_pid_namespace: int | None = None
+
+
+def fork_in_new_pid_namespace() -> int:
+    """fork(), the child being PID 1 of a new PID namespace. The caller's own PID namespace for later
+    children is restored right away, so a fork server can keep forking ordinary children."""
+    global _own_pid_namespace
+    if _own_pid_namespace is None:
+        _own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    unshare(CLONE_NEWPID)
+    try:
+        pid = os.fork()
+    except BaseException:
+        _check(_libc.setns(_own_pid_namespace, CLONE_NEWPID), "setns(pid)")
+        raise
+    if pid == 0:
+        os.close(_own_pid_namespace)
+        _own_pid_namespace = None
+    else:
+        _check(_libc.setns(_own_pid_namespace, CLONE_NEWPID), "setns(pid)")
+    return pid
+
+
+def start_init(status_fd: int) -> None:
+    """Called by PID 1 of a fresh namespace: fork the runtime's process (PID 2), which returns from this
+    call; PID 1 stays behind as the namespace's init and never returns."""
+    runtime = os.fork()
+    if runtime == 0:
+        os.close(status_fd)
+        return
+    _close_all_but(status_fd)
+    run_init(runtime, status_fd)
+
+
+def run_init(main: int, status_fd: int) -> NoReturn:
+    """PID 1: reap whatever is orphaned into the namespace; when `main` exits, write its wait status to
+    `status_fd` and exit, upon which the kernel kills whatever is left in the namespace."""
+    try:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                os._exit(0)
+            if pid == main:
+                with contextlib.suppress(OSError):
+                    os.write(status_fd, b"%d\n" % status)
+                os._exit(0)
+    finally:
+        os._exit(1)
+
+
+def read_status(status_fd: int) -> int | None:
+    """The runtime's wait status as PID 1 reported it, or None (PID 1 itself was killed)."""
+    try:
+        data = os.read(status_fd, 64)
+    except OSError:
+        return None
+    finally:
+        os.close(status_fd)
+    try:
+        return int(data)
+    except ValueError:
+        return None
+
+
+def exit_like(status: int) -> NoReturn:
+    """End this process the way the wait `status` says another one ended (by the same signal, or code)."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+        os._exit(128 + sig)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def _close_all_but(keep: int) -> None:
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 20)
+
+
+def _pid_namespace_from_child() -> None:
+    """Between fork and exec (ProcessSandbox): returns only in a grandchild that is PID 2 of a new PID
+    namespace. This child waits and then ends exactly as the runtime did; PID 1 between them reaps."""
+    read_fd, write_fd = os.pipe()
+    unshare(CLONE_NEWPID)
+    init = os.fork()
+    if init == 0:
+        try:
+            os.close(read_fd)
+            die_with_parent()
+            start_init(write_fd)
+        except BaseException:
+            os._exit(1)
+        return  # the runtime's process
+    try:
+        os.close(write_fd)
+        _close_all_but(read_fd)
+        _, status = os.waitpid(init, 0)
+        reported = read_status(read_fd)
+        exit_like(reported if reported is not None else status)
+    finally:
+        os._exit(1)
+
+
+# -- mount namespace ---------------------------------------------------------------------------------------
+def _under(path: str, roots: list[str]) -> bool:
+    return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
+
+
+def prepare(layout: dict[str, Any]) -> dict[str, int]:
+    """The part of an environment's view that is the same for every function: a new mount namespace with a
+    read-only root, a fresh /proc (of the PID namespace, when there is one), a private /dev/shm, and the
+    data dir and unreadable homes covered. Returns O_PATH descriptors of what `enter` binds later."""
+    if not layout.get("mount_namespace"):
+        return {}
+    unshare(CLONE_NEWNS)
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    sources = [layout["code_dir"], *layout["expose"]]
+    fds = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for path in sources if os.path.exists(path)}
+    if layout.get("readonly_root"):
+        set_tree_readonly("/")
+        for tree in layout.get("writable", ()):
+            if os.path.isdir(tree):
+                set_tree_readonly(tree, readonly=False)
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    if os.path.isdir("/dev/shm"):
+        mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    private = [layout["tmp"], *layout.get("tmp_aliases", ())]
+    _cover_and_expose(
+        [c for c in layout["cover"] if not _under(c, private)],
+        [e for e in layout["expose"] if not _under(e, private)],
+        fds,
+    )
+    return fds
+
+
+def enter(layout: dict[str, Any], fds: dict[str, int], plan: dict[str, Any]) -> None:
+    """Become one environment: join its cgroups, mount its /tmp and its code, drop every privilege."""
+    for procs in plan.get("cgroups", ()):
+        with open(procs, "w") as handle:
+            handle.write("0")
+    if layout.get("mount_namespace"):
+        tmp = layout["tmp"]
+        mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(plan['tmp_mb'])}m,mode=1777")
+        for alias in layout.get("tmp_aliases", ()):
+            if os.path.isdir(alias):
+                mount(tmp, alias, None, MS_BIND)
+        private = [tmp, *layout.get("tmp_aliases", ())]
+        _cover_and_expose([], [e for e in layout["expose"] if _under(e, private)], fds)
+        _bind_task_root(layout, fds, plan["task_root"])
+        for fd in fds.values():
+            os.close(fd)
+    os.chdir(plan["cwd"])
+    uid, gid = layout.get("uid"), layout.get("gid")
+    if uid is not None and gid is not None:
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+        prctl(PR_SET_DUMPABLE, 1)  # a change of uid made /proc/self root's; give it back to the process
+    with contextlib.suppress(OSError):
+        die_with_parent()  # the change of uid cleared it
+    if layout.get("no_new_privs"):
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+    if layout.get("seccomp"):
+        load_seccomp(base64.b64decode(layout["seccomp"]))
+
+
+def _cover_and_expose(covers: list[str], exposes: list[str], fds: dict[str, int]) -> None:
+    """Hide each cover behind an empty tmpfs, bind each exposed path back (read-only) at its own path,
+    then make the covers read-only."""
+    mounted: list[str] = []
+    for cover in sorted(covers, key=len):
+        if os.path.isdir(cover) and not _under(cover, mounted):
+            mount("tmpfs", cover, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+            mounted.append(cover)
+    for path in sorted(exposes, key=len):
+        fd = fds.get(path)
+        if fd is None:
+            continue
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _bind_readonly(f"/proc/self/fd/{fd}", path)
+    for cover in mounted:
+        mount(None, cover, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _bind_task_root(layout: dict[str, Any], fds: dict[str, int], task_root: str) -> None:
+    code_dir = layout["code_dir"]
+    relative = os.path.relpath(task_root, code_dir)
+    if code_dir in fds and not relative.startswith(".."):
+        source = f"/proc/self/fd/{fds[code_dir]}/{relative}"
+    else:
+        source = task_root
+    _bind_readonly(source, layout["task_root"])
+
+
+def _bind_readonly(source: str, target: str) -> None:
+    mount(source, target, None, MS_BIND | MS_REC)
+    mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+# -- both steps at once, between fork and exec ------------------------------------------------------------
+def confine(layout: dict[str, Any], plan: dict[str, Any]) -> None:
+    """ProcessSandbox's child, after fork and before exec: returns in the process that execs the runtime
+    (in its own PID namespace when the layout has one; the forked-off helpers never return)."""
+    if layout.get("pid_namespace"):
+        _pid_namespace_from_child()
+    enter(layout, prepare(layout), plan)
+
+
+# -- cleanup when the platform is gone ---------------------------------------------------------------------
+def thaw_and_kill(parents: list[str], grace: float = 0.5) -> None:
+    """Thaw and kill every environment cgroup under `parents`, then remove them (best effort). Frozen tasks
+    cannot even die, so whoever outlives the platform (the zygote) runs this when the platform is gone."""
+    groups: list[str] = []
+    for parent in parents:
+        with contextlib.suppress(OSError):
+            groups.extend(
+                path
+                for path in (os.path.join(parent, name) for name in os.listdir(parent))
+                if os.path.isdir(path)
+            )
+    for group in groups:
+        for name, value in (("freezer.state", "THAWED"), ("cgroup.freeze", "0"), ("cgroup.kill", "1")):
+            with contextlib.suppress(OSError), open(os.path.join(group, name), "w") as handle:
+                handle.write(value)
+        with contextlib.suppress(OSError), open(os.path.join(group, "cgroup.procs")) as handle:
+            for pid in handle.read().split():
+                with contextlib.suppress(OSError):
+                    os.kill(int(pid), signal.SIGKILL)
+    deadline = time.monotonic() + grace
+    for group in [*groups, *parents]:
+        while True:
+            try:
+                os.rmdir(group)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
