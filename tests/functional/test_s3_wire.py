@@ -15,6 +15,7 @@ from xml.etree import ElementTree
 
 import pytest
 import urllib3
+from botocore.exceptions import ClientError
 from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
 
 from tests.conftest import Server, raw_request, unique
@@ -174,3 +175,22 @@ def test_aborted_upload_leaves_nothing_behind(server: Server, s3: Any, bucket: s
         time.sleep(0.05)
     assert not any(temporary.iterdir())
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_put_without_content_length_is_refused(server: Server, s3: Any, bucket: str) -> None:
+    """No Content-Length and no chunked body: 411 MissingContentLength, and no object appears."""
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        path = f"/{bucket}/no-length"
+        sock.sendall(
+            f"PUT {path} HTTP/1.1\r\n{signed_head(server, 'PUT', path)}Connection: close\r\n\r\n".encode()
+        )
+        sock.settimeout(10)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    response = received.decode()
+    assert response.startswith("HTTP/1.1 411")
+    assert "<Code>MissingContentLength</Code>" in response
+    with pytest.raises(ClientError) as excinfo:
+        s3.head_object(Bucket=bucket, Key="no-length")
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
