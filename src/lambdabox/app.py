@@ -24,6 +24,7 @@ from lambdabox.core.async_invoke import AsyncInvoker
 from lambdabox.core.clock import Clock
 from lambdabox.core.code_source import S3CodeSource
 from lambdabox.core.concurrency import ConcurrencyLimiter
+from lambdabox.core.destinations import Destinations
 from lambdabox.core.events.delivery import Dispatcher
 from lambdabox.core.events.names import EventsNames
 from lambdabox.core.events.scheduler import Scheduler
@@ -218,6 +219,7 @@ class Platform:
             self.invoker,
             self.settings.async_retry_delays,
             flush_logs=self.sink.flush,
+            destinations=Destinations(self.invoker, self.account, self.events.route),
         )
         self.async_invoker.start()
         self.scheduler.start()

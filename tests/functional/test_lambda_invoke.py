@@ -388,3 +388,41 @@ def test_official_runtime_interface_client(lambda_client: Any, deploy: Any) -> N
     failing = lambda_client.invoke(FunctionName=name, Payload=b"[]")
     assert failing["FunctionError"] == "Unhandled"
     assert payload_of(failing)["errorType"] == "TypeError"
+
+
+def test_async_outcomes_reach_their_destinations(server: Server, lambda_client: Any, deploy: Any) -> None:
+    recorder = deploy("import json\n\ndef handler(event, context):\n    print('RECORD', json.dumps(event))\n")
+    worker = deploy(
+        "def handler(event, context):\n    if event.get('fail'):\n        raise ValueError('no')\n    return {'ok': event['n']}\n"
+    )
+    destination = f"arn:aws:lambda:us-east-1:000000000000:function:{recorder}"
+    lambda_client.put_function_event_invoke_config(
+        FunctionName=worker,
+        MaximumRetryAttempts=0,
+        DestinationConfig={
+            "OnSuccess": {"Destination": destination},
+            "OnFailure": {"Destination": destination},
+        },
+    )
+    ok = lambda_client.invoke(FunctionName=worker, InvocationType="Event", Payload=b'{"n": 1}')
+    failed = lambda_client.invoke(
+        FunctionName=worker, InvocationType="Event", Payload=b'{"n": 2, "fail": true}'
+    )
+    lines = wait_for_logs(
+        server, recorder, lambda lines: sum(line.startswith("RECORD") for line in lines) >= 2
+    )
+    records = {
+        record["requestContext"]["condition"]: record
+        for record in (json.loads(line.split(" ", 1)[1]) for line in lines if line.startswith("RECORD"))
+    }
+    success, failure = records["Success"], records["RetriesExhausted"]
+    assert success["version"] == "1.0"
+    assert success["requestContext"]["requestId"] == ok["ResponseMetadata"]["RequestId"]
+    assert success["requestContext"]["functionArn"].endswith(f":function:{worker}:$LATEST")
+    assert success["requestContext"]["approximateInvokeCount"] == 1
+    assert success["requestPayload"] == {"n": 1}
+    assert success["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
+    assert success["responsePayload"] == {"ok": 1}
+    assert failure["requestContext"]["requestId"] == failed["ResponseMetadata"]["RequestId"]
+    assert failure["responseContext"]["functionError"] == "Unhandled"
+    assert failure["responsePayload"]["errorType"] == "ValueError"

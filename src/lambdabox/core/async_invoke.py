@@ -9,10 +9,11 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
+from lambdabox.core.destinations import Destinations, invocation_record
 from lambdabox.core.function_settings import FunctionSettings
 from lambdabox.core.functions import FunctionService
 from lambdabox.core.invoke import InvokeService
-from lambdabox.core.models import QueuedEvent
+from lambdabox.core.models import EventInvokeConfig, InvocationResult, QueuedEvent
 from lambdabox.core.names import FunctionRef
 from lambdabox.errors import AwsError
 from lambdabox.storage.interfaces import EventQueue
@@ -33,6 +34,7 @@ class AsyncInvoker:
         invoker: InvokeService,
         retry_delays: Sequence[float],
         flush_logs: Callable[[], None] = lambda: None,
+        destinations: Destinations | None = None,
         parallelism: int = 64,
     ) -> None:
         self._queue = queue
@@ -43,6 +45,7 @@ class AsyncInvoker:
         # An event is done only once what its invocation logged is stored: a crash in between then
         # runs it again rather than losing its log.
         self._flush_logs = flush_logs
+        self._destinations = destinations
         self._parallelism = parallelism
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
@@ -90,6 +93,23 @@ class AsyncInvoker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), delay)
 
+    def _finish(
+        self,
+        event: QueuedEvent,
+        config: EventInvokeConfig | None,
+        condition: str,
+        attempts: int,
+        result: InvocationResult | None,
+    ) -> None:
+        """The event's last word: its destination gets the record, then the event leaves the queue."""
+        success = condition == "Success"
+        destination = None if config is None else (config.on_success if success else config.on_failure)
+        if destination and self._destinations is not None:
+            self._destinations.deliver(
+                destination, invocation_record(event, condition, attempts, result), success
+            )
+        self._queue.complete(event.id)
+
     async def _process(self, event: QueuedEvent) -> None:
         config = self._settings.effective_event_invoke_config(event.function_name, event.qualifier)
         retries = DEFAULT_RETRIES
@@ -102,7 +122,7 @@ class AsyncInvoker:
         age = time.time() - event.enqueued_at
         if age > max_age:
             log.warning("dropping event %s for %s: older than %.0f s", event.id, event.function_name, max_age)
-            self._queue.complete(event.id)
+            self._finish(event, config, "EventAgeExceeded", event.attempts, None)
             return
         try:
             resolved = self._functions.resolve(FunctionRef(event.function_name, event.qualifier))
@@ -121,10 +141,12 @@ class AsyncInvoker:
             return
         attempts = event.attempts + 1
         self._flush_logs()
-        if result.function_error is None or attempts > retries:
-            if result.function_error is not None:
-                log.info("event %s for %s failed after %d attempts", event.id, event.function_name, attempts)
-            self._queue.complete(event.id)
+        if result.function_error is None:
+            self._finish(event, config, "Success", attempts, result)
+            return
+        if attempts > retries:
+            log.info("event %s for %s failed after %d attempts", event.id, event.function_name, attempts)
+            self._finish(event, config, "RetriesExhausted", attempts, result)
             return
         delay = self._retry_delays[min(attempts - 1, len(self._retry_delays) - 1)]
         self._queue.reschedule(event.id, attempts, time.time() + delay)
