@@ -193,6 +193,9 @@ def deploy(client: Any, name: str, source: str) -> None:
         Role=ROLE,
         Code={"ZipFile": python_zip(source)},
         Timeout=30,
+        # One full vCPU (1,769 MB): the benchmarks measure the platform, not the CPU quota that holds a
+        # 128 MB function to 7% of a CPU once its init is done (as on AWS).
+        MemorySize=1769,
     )
     wait_state(client, name, "State", "Active")
 

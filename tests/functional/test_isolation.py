@@ -7,10 +7,12 @@ server gives, when the mechanism it checks is not available on the machine (or i
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -373,30 +375,96 @@ def test_frozen_environments_die_with_a_killed_platform(server_factory: Any) -> 
     client = server.client()
     source = "import os\n\ndef handler(event, context):\n    return os.readlink('/proc/self/ns/pid')\n"
     create_function(client, source, name="frozen")
-    namespace = payload_of(client.invoke(FunctionName="frozen"))
-    assert _in_namespace(namespace)
+    environment = _processes_in(payload_of(client.invoke(FunctionName="frozen")))
+    assert len(environment) == 2  # its init and the runtime
     time.sleep(0.5)  # idle: frozen by now
     assert server.process is not None
     pid = server.process.pid
     server.close_clients()
     server.stop(9)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and (_in_namespace(namespace) or _cgroup_dirs(pid)):
+    while time.monotonic() < deadline and (_still_there(environment) or _cgroup_dirs(pid)):
         time.sleep(0.1)
-    assert not _in_namespace(namespace)
+    assert not _still_there(environment)
     assert not _cgroup_dirs(pid)
 
 
-def _in_namespace(namespace: str) -> list[int]:
-    found = []
+def _processes_in(namespace: str) -> set[tuple[int, str]]:
+    """(pid, start time) of the processes in a PID namespace (namespace numbers are soon reused)."""
+    found = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 if os.readlink(entry / "ns" / "pid") == namespace:
-                    found.append(int(entry.name))
+                    found.add((int(entry.name), (entry / "stat").read_text().rsplit(")", 1)[1].split()[19]))
             except OSError:
                 continue
     return found
+
+
+def _still_there(processes: set[tuple[int, str]]) -> bool:
+    for pid, started in processes:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19] == started:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+PLAIN_BOOTSTRAP = """#!/bin/sh
+echo "$(id -u) $(pwd) $(df -m /tmp | tail -1 | awk '{print $2}') $(ls /proc | grep -cE '^[0-9]+$')"
+[ "$1" = kill ] && kill -9 $$
+exit 7
+"""
+
+
+@pytest.mark.parametrize(("how", "code"), [("exit", 7), ("kill", -signal.SIGKILL)])
+def test_plain_process_sandbox_confines_too(tmp_path: Path, how: str, code: int) -> None:
+    """The fallback launch path (a plain process, when the zygote cannot fork) confines its child between
+    fork and exec, and reports how the runtime ended through the PID namespace's init."""
+    from lambdabox.execution.isolation import Isolation
+    from lambdabox.execution.sandbox import LaunchSpec, ProcessSandbox
+
+    if os.geteuid() != 0:
+        pytest.skip("namespaces need root")
+    data = tmp_path / "data"
+    task_root = data / "code" / "k"
+    task_root.mkdir(parents=True)
+    (task_root / "bootstrap").write_text(PLAIN_BOOTSTRAP)
+    (task_root / "bootstrap").chmod(0o755)
+    isolation = Isolation.create(enabled=True, data_dir=data, code_dir=data / "code", needed=[])
+    status = isolation.status()
+    if "off" in (status["pidNamespace"], status["mountNamespace"], status["user"]):
+        isolation.close()
+        pytest.skip(f"not available here: {status.get('unavailable')}")
+    spec = LaunchSpec(
+        ("/var/task/bootstrap", how),
+        {"PATH": "/usr/bin:/bin"},
+        Path("/var/task"),
+        128,
+        task_root=task_root,
+        ephemeral_mb=64,
+    )
+
+    async def run() -> tuple[int, bytes]:
+        process = await ProcessSandbox(isolation).start(spec)
+        exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        process.on_exit(exited.set_result)
+        returncode = await asyncio.wait_for(exited, 10)
+        output = os.read(process.output_fd, 4096)
+        os.close(process.output_fd)
+        await asyncio.sleep(0.1)  # the cgroup is removed once its tasks are gone
+        return returncode, output
+
+    try:
+        returncode, output = asyncio.run(run())
+    finally:
+        isolation.close()
+    uid, cwd, tmp_mb, processes = output.decode().split()
+    assert (uid, cwd, tmp_mb) == ("993", "/var/task", "64")
+    assert int(processes) <= 5  # init, the shell and the shell's own helpers
+    assert returncode == code
 
 
 def test_isolation_can_be_switched_off(server_factory: Any) -> None:

@@ -14,7 +14,7 @@ import click
 HINTS = {
     "pidNamespace": "run as root (namespaces need CAP_SYS_ADMIN)",
     "mountNamespace": "run as root (namespaces need CAP_SYS_ADMIN)",
-    "readOnlyRoot": "needs mount_setattr (Linux 5.12+)",
+    "readOnlyRoot": "needs a mount namespace and mount_setattr (Linux 5.12+)",
     "user": "run as root, so that environments can drop to an unprivileged user",
     "seccomp": "install libseccomp (apt-get install libseccomp2) and pyseccomp",
     "cgroupMemory": "cgroup v2: run in a delegated cgroup (systemd-run --scope -p Delegate=yes); v1: run as root",

@@ -104,15 +104,21 @@ class ConfinedProcess:
         return self._memory.peak_mb()
 
     def end_init(self) -> None:
-        if self._confinement is not None:
-            self._confinement.end_init()
+        if self._confinement is not None and self.returncode is None:
+            try:
+                self._confinement.end_init()
+            except OSError as exc:  # its cgroup is gone: so is the environment
+                log.warning("could not apply the CPU quota of pid %d: %s", self.pid, exc)
 
     def freeze(self) -> bool:
         return self._confinement is not None and self.returncode is None and self._confinement.freeze()
 
     def thaw(self) -> None:
-        if self._confinement is not None:
-            self._confinement.thaw()
+        if self._confinement is not None and self.returncode is None:
+            try:
+                self._confinement.thaw()
+            except OSError as exc:
+                log.warning("could not thaw pid %d: %s", self.pid, exc)
 
     def oom_killed(self) -> bool:
         return (
@@ -263,16 +269,18 @@ def confine(isolation: Isolation | None, spec: LaunchSpec) -> Confinement | None
 
 
 class ForkingSandbox:
-    """Forks the bundled Python runtime from a warm zygote; everything else starts as a process."""
+    """Starts environments from a warm zygote: the bundled Python runtime specializes in the forked child,
+    a custom runtime's bootstrap is exec'd there. Either way the child comes from a small process, not
+    the platform, and is already isolated as far as it can be before its function is known (its spares
+    are prepared ahead of time). When the zygote cannot fork, a plain process (`fallback`) starts."""
 
     def __init__(self, zygote: Zygote, fallback: Sandbox) -> None:
         self._zygote = zygote
         self._fallback = fallback
 
     async def start(self, spec: LaunchSpec) -> SandboxProcess:
-        if spec.forkable:
-            try:
-                return await self._zygote.spawn(spec)
-            except OSError as exc:
-                log.warning("zygote fork failed (%s); starting a fresh interpreter instead", exc)
+        try:
+            return await self._zygote.spawn(spec)
+        except OSError as exc:
+            log.warning("zygote fork failed (%s); starting a plain process instead", exc)
         return await self._fallback.start(spec)

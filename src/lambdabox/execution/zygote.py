@@ -144,6 +144,8 @@ class Zygote:
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         message: dict[str, object] = {"op": "spawn", "id": request_id, "env": spec.env, "cwd": str(spec.cwd)}
+        if not spec.forkable:  # a custom runtime: the forked child execs its bootstrap
+            message["argv"] = list(spec.argv)
         if confinement is not None:
             message["jail"] = confinement.plan
         try:

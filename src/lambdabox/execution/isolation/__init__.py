@@ -164,12 +164,17 @@ class Isolation:
                 reasons[f"cgroup{controller.title()}"] = (
                     why or f"the {controller} controller is not available"
                 )
+        if not mounts:
+            reasons["privateTmp"] = "needs a mount namespace"
         missing = {k: v for k, v in reasons.items() if status.get(k) == "off"}
         if missing:
             status["unavailable"] = missing
+            by_reason: dict[str, list[str]] = {}
+            for name, reason in sorted(missing.items()):
+                by_reason.setdefault(reason, []).append(name)
             log.warning(
-                "isolation: running without %s",
-                "; ".join(f"{name} ({reason})" for name, reason in sorted(missing.items())),
+                "isolation: running without %s. `lambdabox doctor` tells more.",
+                "; ".join(f"{', '.join(names)} ({reason})" for reason, names in by_reason.items()),
             )
         return cls(layout, groups, status)
 

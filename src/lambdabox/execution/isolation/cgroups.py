@@ -178,6 +178,24 @@ def _keyed(text: str | None, key: str) -> int | None:
     return None
 
 
+class _Switch:
+    """A control file written again and again (the freezer): kept open, a write costs half as much."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def set(self, value: str) -> None:
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_WRONLY | os.O_CLOEXEC)
+        os.pwrite(self._fd, value.encode(), 0)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 def _kill_and_remove(directories: list[Path]) -> bool:
     gone = True
     for directory in directories:
@@ -241,6 +259,7 @@ class V1Cgroup:
         self._dirs = dirs
         self._limits = limits
         self.procs: tuple[str, ...] = tuple(str(directory / "tasks") for directory in dirs.values())
+        self._freezer = _Switch(dirs["freezer"] / "freezer.state") if "freezer" in dirs else None
 
     def apply(self) -> None:
         limits = self._limits
@@ -259,12 +278,12 @@ class V1Cgroup:
             _write(self._dirs["cpu"] / "cpu.cfs_quota_us", str(self._limits.cpu_quota_us))
 
     def freeze(self) -> None:
-        if "freezer" in self._dirs:
-            _write(self._dirs["freezer"] / "freezer.state", "FROZEN")
+        if self._freezer is not None:
+            self._freezer.set("FROZEN")
 
     def thaw(self) -> None:
-        if "freezer" in self._dirs:
-            _write(self._dirs["freezer"] / "freezer.state", "THAWED")
+        if self._freezer is not None:
+            self._freezer.set("THAWED")
 
     def peak_memory_bytes(self) -> int | None:
         if "memory" not in self._dirs:
@@ -285,6 +304,8 @@ class V1Cgroup:
     def remove(self) -> bool:
         with contextlib.suppress(OSError):
             self.thaw()  # frozen tasks cannot die
+        if self._freezer is not None:
+            self._freezer.close()
         return _kill_and_remove(list(self._dirs.values()))
 
 
@@ -347,6 +368,7 @@ class V2Cgroup:
         self._limits = limits
         self._controllers = controllers
         self.procs: tuple[str, ...] = (str(directory / "cgroup.procs"),)
+        self._freezer = _Switch(directory / "cgroup.freeze")
 
     def apply(self) -> None:
         limits = self._limits
@@ -364,10 +386,10 @@ class V2Cgroup:
             _write(self._dir / "cpu.max", f"{self._limits.cpu_quota_us} {CPU_PERIOD_US}")
 
     def freeze(self) -> None:
-        _write(self._dir / "cgroup.freeze", "1")
+        self._freezer.set("1")
 
     def thaw(self) -> None:
-        _write(self._dir / "cgroup.freeze", "0")
+        self._freezer.set("0")
 
     def peak_memory_bytes(self) -> int | None:
         for name in ("memory.peak", "memory.current"):
@@ -383,4 +405,5 @@ class V2Cgroup:
         for name, value in (("cgroup.kill", "1"), ("cgroup.freeze", "0")):
             with contextlib.suppress(OSError):
                 _write(self._dir / name, value)
+        self._freezer.close()
         return _kill_and_remove([self._dir])

@@ -261,7 +261,10 @@ def prepare(layout: dict[str, Any]) -> dict[str, int]:
 
 def enter(layout: dict[str, Any], fds: dict[str, int], plan: dict[str, Any]) -> None:
     """Become one environment: join its cgroups, mount its /tmp and its code, drop every privilege."""
+    threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else 1
     for procs in plan.get("cgroups", ()):
+        if threads > 1 and procs.endswith("/tasks"):  # `tasks` moves one thread; move them all
+            procs = procs[: -len("tasks")] + "cgroup.procs"
         with open(procs, "w") as handle:
             handle.write("0")
     if layout.get("mount_namespace"):

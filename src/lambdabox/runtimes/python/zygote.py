@@ -4,11 +4,14 @@ botocore and loaded the common service models. A new execution environment is a 
 Launch: ``python -S -u zygote.py FD`` where FD is one end of an AF_UNIX SOCK_SEQPACKET socketpair.
 Messages are JSON; a spawn request carries the environment's output pipe as an SCM_RIGHTS fd:
 
-    platform -> zygote  {"op": "spawn", "id": N, "env": {...}, "cwd": "..."}   + [output fd]
+    platform -> zygote  {"op": "spawn", "id": N, "env": {...}, "cwd": "...", ["argv": [...]], ["jail": {...}]}
+                        + [output fd]
     zygote -> platform  {"op": "ready"} | {"op": "spawned", "id": N, "pid": P}
                         | {"op": "failed", "id": N, "error": "..."} | {"op": "exit", "pid": P, "code": C}
 
 Only process creation goes through this channel; invocations flow through the Runtime API as always.
+With "argv" (a custom runtime) the forked child execs it instead of running the bundled Python runtime:
+it still gets a warm, already isolated spare and a fork of this small process instead of the platform's.
 
 Isolation (when the platform passes LAMBDABOX_JAIL = {"module", "layout", "cgroups"}): each spare is
 forked as PID 1 of a new PID namespace, which forks the environment's process and stays behind as its
@@ -182,17 +185,19 @@ def _prepare() -> dict[str, int]:
     return _jail.prepare(_layout) if _jail is not None else {}
 
 
-def _specialize(
-    env: dict[str, str], cwd: str, output_fd: int, plan: dict[str, Any] | None, prepared: dict[str, int]
-) -> None:
+def _specialize(request: dict[str, Any], output_fd: int, prepared: dict[str, int]) -> None:
     """Turn this process into one execution environment and run the runtime in it (never returns)."""
+    env: dict[str, str] = request["env"]
+    cwd: str = request["cwd"]
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
     os.close(output_fd)
     if _jail is not None:
-        if plan is None:
+        if request.get("jail") is None:
             raise RuntimeError("an isolated zygote was asked for an environment without its plan")
-        _jail.enter(_layout, prepared, plan)
+        _jail.enter(_layout, prepared, request["jail"])
+    if request.get("argv"):
+        _exec(request["argv"], env, cwd)
     os.environ.clear()
     os.environ.update(env)
     sys.argv = [os.path.join(RUNTIME_DIR, "bootstrap.py")]
@@ -204,6 +209,17 @@ def _specialize(
     import bootstrap
 
     bootstrap.main()
+
+
+def _exec(argv: list[str], env: dict[str, str], cwd: str) -> NoReturn:
+    """A custom runtime: exec its bootstrap with nothing of this process but stdout and stderr."""
+    os.chdir(cwd)
+    os.closerange(3, 1 << 20)
+    try:
+        os.execve(argv[0], argv, env)
+    except OSError as exc:
+        sys.stderr.write(f"cannot start {argv[0]}: {exc.strerror}\n")
+    os._exit(127)
 
 
 def _run_child(body: Callable[[], None]) -> NoReturn:
@@ -261,8 +277,7 @@ class Spares:
         if not message or len(fds) != 1:
             os._exit(0)
         channel.close()
-        request = json.loads(message)
-        _specialize(request["env"], request["cwd"], fds[0], request.get("jail"), prepared)
+        _specialize(json.loads(message), fds[0], prepared)
 
     def take(self, message: bytes, output_fd: int) -> int | None:
         """Hand the request to a spare; its pid, or None when none is ready."""
@@ -334,7 +349,7 @@ def _spawn(
 
 def _cold_child(control: socket.socket, wake_r: int, request: dict[str, Any], output_fd: int) -> None:
     _become_environment_process(control, wake_r)
-    _specialize(request["env"], request["cwd"], output_fd, request.get("jail"), _prepare())
+    _specialize(request, output_fd, _prepare())
 
 
 def _reap(control: socket.socket, spares: Spares) -> None:
@@ -379,6 +394,7 @@ def main() -> None:
 
 
 def _release_environments() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the channel's end and the death signal both come
     if _jail is not None:
         _jail.thaw_and_kill(_cgroup_parents)
 
