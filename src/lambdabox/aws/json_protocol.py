@@ -7,8 +7,11 @@ output structure as JSON; errors are `{"__type": code, "message": ...}` with the
 
 from __future__ import annotations
 
+import logging
+import uuid
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from botocore.model import OperationModel, ServiceModel, Shape
@@ -17,6 +20,9 @@ from lambdabox.aws.json_values import decode_value, encode_value, parse_json
 from lambdabox.aws.validation import validate_input
 from lambdabox.aws.wire import WireRequest, WireResponse
 from lambdabox.errors import AwsError
+
+log = logging.getLogger("lambdabox.json")
+T = TypeVar("T")
 
 
 class JsonProtocol:
@@ -66,6 +72,43 @@ class JsonProtocol:
         shape = operation.output_shape
         if shape is not None:
             response.body = orjson.dumps(encode_value(shape, output or {}))
+        return response
+
+    def answer(
+        self,
+        request: WireRequest,
+        handlers: Mapping[str, Callable[[T, dict[str, Any]], dict[str, Any] | None]],
+        context: T,
+        *,
+        service: str,
+        internal_code: str,
+        before: Callable[[], None] | None = None,
+    ) -> WireResponse:
+        """One request, start to end: operation, handler, input checks, output or AWS-shaped error."""
+        request_id = str(uuid.uuid4())
+        try:
+            name = self.operation_name(request)
+            handler = handlers.get(name)
+            if handler is None:
+                raise AwsError(
+                    "NotImplementedException",
+                    f"The {service} operation {name} is not implemented by Lambdabox yet.",
+                    501,
+                )
+            operation = self.model.operation_model(name)
+            params = self.parse(operation, request)
+            self.validate(operation, params)
+            if before is not None:
+                before()
+            response = self.serialize(operation, handler(context, params))
+        except AwsError as error:
+            response = self.serialize_error(error)
+        except Exception:
+            log.exception("%s request %s failed", service, request_id)
+            response = self.serialize_error(
+                AwsError(internal_code, "An internal error occurred. The request was logged.", 500)
+            )
+        response.headers["x-amzn-RequestId"] = request_id
         return response
 
     def serialize_error(self, error: AwsError) -> WireResponse:

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-import uuid
-
 from lambdabox.api.events import buses, events, rules, targets
 from lambdabox.api.events.common import Handler
 from lambdabox.aws.json_protocol import JsonProtocol
 from lambdabox.aws.model import load_service_model
 from lambdabox.aws.wire import WireRequest, WireResponse
 from lambdabox.core.events.service import EventsService
-from lambdabox.errors import AwsError
-
-log = logging.getLogger("lambdabox.events")
 
 HANDLERS: dict[str, Handler] = {
     "CreateEventBus": buses.create_event_bus,
@@ -44,26 +38,6 @@ class EventsApi:
         self.protocol = JsonProtocol(load_service_model("events"))
 
     async def handle(self, request: WireRequest) -> WireResponse:
-        request_id = str(uuid.uuid4())
-        try:
-            name = self.protocol.operation_name(request)
-            handler = HANDLERS.get(name)
-            if handler is None:
-                raise AwsError(
-                    "NotImplementedException",
-                    f"The EventBridge operation {name} is not implemented by Lambdabox yet.",
-                    501,
-                )
-            operation = self.protocol.model.operation_model(name)
-            params = self.protocol.parse(operation, request)
-            self.protocol.validate(operation, params)
-            response = self.protocol.serialize(operation, handler(self._events, params))
-        except AwsError as error:
-            response = self.protocol.serialize_error(error)
-        except Exception:
-            log.exception("EventBridge request %s failed", request_id)
-            response = self.protocol.serialize_error(
-                AwsError("InternalException", "An internal error occurred. The request was logged.", 500)
-            )
-        response.headers["x-amzn-RequestId"] = request_id
-        return response
+        return self.protocol.answer(
+            request, HANDLERS, self._events, service="EventBridge", internal_code="InternalException"
+        )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import uuid
 from collections.abc import Callable
 
 from lambdabox.api.logs import events, groups
@@ -12,10 +10,7 @@ from lambdabox.aws.json_protocol import JsonProtocol
 from lambdabox.aws.model import load_service_model
 from lambdabox.aws.wire import WireRequest, WireResponse
 from lambdabox.core.names import Account
-from lambdabox.errors import AwsError
 from lambdabox.storage.interfaces import LogStore
-
-log = logging.getLogger("lambdabox.logs")
 
 HANDLERS: dict[str, Handler] = {
     "CreateLogGroup": groups.create_log_group,
@@ -48,29 +43,11 @@ class LogsService:
         self.protocol = JsonProtocol(load_service_model("logs"), validation_code="InvalidParameterException")
 
     async def handle(self, request: WireRequest) -> WireResponse:
-        request_id = str(uuid.uuid4())
-        try:
-            name = self.protocol.operation_name(request)
-            handler = HANDLERS.get(name)
-            if handler is None:
-                raise AwsError(
-                    "NotImplementedException",
-                    f"The CloudWatch Logs operation {name} is not implemented by Lambdabox yet.",
-                    501,
-                )
-            operation = self.protocol.model.operation_model(name)
-            params = self.protocol.parse(operation, request)
-            self.protocol.validate(operation, params)
-            self._flush()
-            response = self.protocol.serialize(operation, handler(self._ctx, params))
-        except AwsError as error:
-            response = self.protocol.serialize_error(error)
-        except Exception:
-            log.exception("CloudWatch Logs request %s failed", request_id)
-            response = self.protocol.serialize_error(
-                AwsError(
-                    "ServiceUnavailableException", "An internal error occurred. The request was logged.", 500
-                )
-            )
-        response.headers["x-amzn-RequestId"] = request_id
-        return response
+        return self.protocol.answer(
+            request,
+            HANDLERS,
+            self._ctx,
+            service="CloudWatch Logs",
+            internal_code="ServiceUnavailableException",
+            before=self._flush,  # function logs still buffered must be readable
+        )
