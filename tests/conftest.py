@@ -258,6 +258,27 @@ def make_zip(files: dict[str, str | bytes], modes: dict[str, int] | None = None)
     return buffer.getvalue()
 
 
+def ric_files() -> dict[str, str | bytes]:
+    """AWS's Python runtime interface client packaged into a function, as one would for AWS (the
+    function cannot see the platform's own site-packages), with a `bootstrap` that starts it."""
+    import awslambdaric
+
+    site = Path(awslambdaric.__file__).resolve().parent.parent
+    files: dict[str, str | bytes] = {}
+    for pattern in (
+        "awslambdaric/**/*.py",
+        "simplejson/**/*",
+        "runtime_client*.so",
+        "snapshot_restore_py.py",
+    ):
+        for path in site.glob(pattern):
+            if path.is_file() and "__pycache__" not in path.parts:
+                files[str(path.relative_to(site))] = path.read_bytes()
+    interpreter = os.path.realpath(sys.executable)
+    files["bootstrap"] = f"#!/bin/sh\nexec {interpreter} -m awslambdaric app.handler\n"
+    return files
+
+
 def python_zip(source: str, module: str = "app") -> bytes:
     return make_zip({f"{module}.py": textwrap.dedent(source)})
 

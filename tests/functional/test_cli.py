@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from lambdabox.cli.function_commands import zip_directory
-from tests.conftest import ACCESS_KEY, ROLE, SECRET_KEY, Server, unique
+from tests.conftest import ACCESS_KEY, ROLE, SECRET_KEY, Server, ric_files, unique
 
 AWS = Path(sys.executable).parent / "aws"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -193,14 +193,19 @@ def test_deploy_keeps_modes_and_is_deterministic(server: Server, tmp_path: Path)
     (folder / "lib" / ".git" / "HEAD").write_text("ref")
     (folder / "app.py").write_text("def handler(event, context):\n    return {'custom': event}\n")
     (folder / "lib" / "data.txt").write_text("data")
+    for relative, content in ric_files().items():
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content.encode() if isinstance(content, str) else content)
     bootstrap = folder / "bootstrap"
-    bootstrap.write_text(f"#!/bin/sh\nexec {sys.executable} -m awslambdaric app.handler\n")
     bootstrap.chmod(0o755)
 
     package = zip_directory(folder)
     assert package == zip_directory(folder)
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
-        assert archive.namelist() == ["app.py", "bootstrap", "lib/data.txt"]
+        names = archive.namelist()
+        assert {"app.py", "bootstrap", "lib/data.txt", "awslambdaric/__init__.py"} <= set(names)
+        assert not any(".git" in name or "__pycache__" in name for name in names)
         assert stat.S_IMODE(archive.getinfo("bootstrap").external_attr >> 16) == 0o755
 
     name = unique("custom")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server, create_function, make_zip, python_zip, wait_for_logs
+from tests.conftest import Server, create_function, make_zip, python_zip, ric_files, wait_for_logs
 
 INTROSPECT = """
 import os
@@ -379,7 +378,7 @@ def test_custom_runtime_bootstrap(lambda_client: Any, deploy: Any) -> None:
 
 def test_official_runtime_interface_client(lambda_client: Any, deploy: Any) -> None:
     files = {
-        "bootstrap": f"#!/bin/sh\nexec {sys.executable} -m awslambdaric app.handler\n",
+        **ric_files(),
         "app.py": "def handler(event, context):\n    return {'ric': event['x'], 'id': context.aws_request_id}\n",
     }
     name = deploy(zip_file=make_zip(files, modes={"bootstrap": 0o755}), runtime="provided.al2023")
