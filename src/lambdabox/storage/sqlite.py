@@ -265,15 +265,6 @@ class SqliteLogStore:
                 (first, first, last, last, ingested, size, group, stream),
             )
 
-    def list_groups(self, prefix: str | None = None) -> list[tuple[str, int, int]]:
-        rows = self._db.execute(
-            "SELECT g.name, g.created, coalesce(sum(s.stored_bytes), 0) FROM log_groups g "
-            "LEFT JOIN log_streams s ON s.grp = g.name WHERE substr(g.name, 1, ?) = ? "
-            "GROUP BY g.name ORDER BY g.name",
-            _prefix_args(prefix),
-        )
-        return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
-
     def delete_group(self, group: str) -> bool:
         with self._db.transaction():
             found = self._db.execute("SELECT 1 FROM log_groups WHERE name = ?", (group,))
@@ -294,36 +285,6 @@ class SqliteLogStore:
         )
         return [LogStream(*row) for row in rows]
 
-    def events(
-        self,
-        group: str,
-        streams: Sequence[str] | None,
-        start: int | None,
-        end: int | None,
-        after_id: int | None,
-        limit: int,
-        descending: bool = False,
-    ) -> list[LogEvent]:
-        sql = "SELECT ts, message, ingested, stream, id FROM log_events WHERE grp = ?"
-        args: list[Any] = [group]
-        if streams:
-            sql += f" AND stream IN ({','.join('?' * len(streams))})"
-            args.extend(streams)
-        if start is not None:
-            sql += " AND ts >= ?"
-            args.append(start)
-        if end is not None:
-            sql += " AND ts < ?"
-            args.append(end)
-        if after_id is not None:
-            sql += " AND id < ?" if descending else " AND id > ?"
-            args.append(after_id)
-        sql += " ORDER BY id DESC" if descending else " ORDER BY id"
-        sql += " LIMIT ?"
-        args.append(limit)
-        return [LogEvent(*row) for row in self._db.execute(sql, args)]
-
-    # -- the CloudWatch Logs API ------------------------------------------------------------------------
     def create_group(self, group: str, log_group_class: str, tags: Mapping[str, str]) -> bool:
         with self._db.transaction():
             if self._db.execute("SELECT 1 FROM log_groups WHERE name = ?", (group,)):
