@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import s3
+import s3_report
 
 # From the product brief. Targets live here, in the benchmarks, never in timed tests.
 TARGET_COLD_RATIO = 0.03  # boto3 handler cold start vs `python -c "import boto3; boto3.client('s3')"`
@@ -29,7 +29,7 @@ def add_summary(results: dict[str, Any]) -> None:
     if "warm" in results:
         _invoke_summary(results, summary)
     if "s3" in results:
-        ratios, failed, targets = s3.summarize(results["s3"])
+        ratios, failed, targets = s3_report.summarize(results["s3"])
         summary["ratios"].update(ratios)
         summary["failed_by_benchmark"]["s3"] = failed
         summary["targets"].update(targets)
@@ -101,7 +101,7 @@ def table(results: dict[str, Any]) -> str:
     summary = results["summary"]
     rows = _invoke_rows(results) if "warm" in results else []
     if "s3" in results:
-        rows += s3.rows(results["s3"], summary["ratios"])
+        rows += s3_report.rows(results["s3"], summary["ratios"])
     return "\n".join(_format(rows) + _target_lines(results))
 
 
@@ -229,7 +229,7 @@ def _target_lines(results: dict[str, Any]) -> list[str]:
     if "warm" in results:
         lines += _invoke_target_lines(results)
     if "s3" in results:
-        lines += s3.target_lines(targets)
+        lines += s3_report.target_lines(targets)
     failed = summary["failed_by_benchmark"]
     lines.append(
         f"Failed requests: {summary['failed_requests']} ({', '.join(f'{k} {v}' for k, v in failed.items())})"
