@@ -181,6 +181,19 @@ def lambda_client(server: Server) -> Any:
     return server.client("lambda")
 
 
+@pytest.fixture(scope="session")
+def s3(server: Server) -> Any:
+    return server.client("s3")
+
+
+@pytest.fixture
+def bucket(s3: Any) -> str:
+    """An empty bucket of the test's own (modules needing more define their own `bucket`)."""
+    name = unique("bucket")
+    s3.create_bucket(Bucket=name)
+    return name
+
+
 def wait_for_logs(
     server: Server, function_name: str, done: Callable[[list[str]], bool], timeout: float = 20.0
 ) -> list[str]:

@@ -30,11 +30,6 @@ SKEWED = datetime.now(UTC) - timedelta(minutes=20)
 
 
 @pytest.fixture(scope="module")
-def s3(server: Server) -> Any:
-    return server.client("s3")
-
-
-@pytest.fixture(scope="module")
 def bucket(s3: Any) -> str:
     name = unique("auth")
     s3.create_bucket(Bucket=name)

@@ -17,11 +17,6 @@ from tests.signing import sign
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
 
-@pytest.fixture(scope="module")
-def s3(server: Server) -> Any:
-    return server.client("s3")
-
-
 def code_of(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
     return str(excinfo.value.response["Error"]["Code"])
 

@@ -26,11 +26,6 @@ NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
 
 @pytest.fixture(scope="module")
-def s3(server: Server) -> Any:
-    return server.client("s3")
-
-
-@pytest.fixture(scope="module")
 def bucket(s3: Any) -> str:
     name = unique("listing")
     s3.create_bucket(Bucket=name)

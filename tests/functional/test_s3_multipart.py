@@ -27,18 +27,6 @@ PART = 5 * MIB  # the smallest part S3 accepts before the last one
 
 
 @pytest.fixture(scope="module")
-def s3(server: Server) -> Any:
-    return server.client("s3")
-
-
-@pytest.fixture
-def bucket(s3: Any) -> str:
-    name = unique("multipart")
-    s3.create_bucket(Bucket=name)
-    return name
-
-
-@pytest.fixture(scope="module")
 def big_part() -> bytes:
     return hashlib.sha256(b"seed").digest() * (PART // 32)
 

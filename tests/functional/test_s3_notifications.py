@@ -91,11 +91,6 @@ def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
         time.sleep(0.1)
 
 
-@pytest.fixture(scope="module")
-def s3(server: Server) -> Any:
-    return server.client("s3")
-
-
 def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> dict[str, Any]:
     return dict(excinfo.value.response["Error"])
 

@@ -17,18 +17,6 @@ from tests.conftest import Server, raw_request, unique
 from tests.signing import sign
 
 
-@pytest.fixture(scope="module")
-def s3(server: Server) -> Any:
-    return server.client("s3")
-
-
-@pytest.fixture
-def bucket(s3: Any) -> str:
-    name = unique("objects")
-    s3.create_bucket(Bucket=name)
-    return name
-
-
 def error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
     response = excinfo.value.response
     return str(response["Error"]["Code"]), int(response["ResponseMetadata"]["HTTPStatusCode"])

@@ -20,20 +20,8 @@ PAYLOAD = b"hello from a browser form"
 
 
 @pytest.fixture(scope="module")
-def s3(server: Server) -> Any:
-    return server.client("s3")
-
-
-@pytest.fixture(scope="module")
 def s3v4(server: Server) -> Any:
     return server.client("s3", signature_version="s3v4")
-
-
-@pytest.fixture
-def bucket(s3: Any) -> str:
-    name = unique("browser")
-    s3.create_bucket(Bucket=name)
-    return name
 
 
 def post_form(

@@ -10,20 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import ROLE, Server, python_zip, unique
+from tests.conftest import ROLE, python_zip, unique
 from tests.functional.test_s3_notifications import RECORDER, allow_s3, lambda_config, wait_for
-
-
-@pytest.fixture(scope="module")
-def s3(server: Server) -> Any:
-    return server.client("s3")
-
-
-@pytest.fixture
-def bucket(s3: Any) -> str:
-    name = unique("versions")
-    s3.create_bucket(Bucket=name)
-    return name
 
 
 def versioned(s3: Any, name: str) -> str:

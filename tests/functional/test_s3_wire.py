@@ -22,18 +22,6 @@ from tests.conftest import Server, raw_request, unique
 from tests.signing import sign, signed_chunks
 
 
-@pytest.fixture(scope="module")
-def s3(server: Server) -> Any:
-    return server.client("s3")
-
-
-@pytest.fixture
-def bucket(s3: Any) -> str:
-    name = unique("wire")
-    s3.create_bucket(Bucket=name)
-    return name
-
-
 def crc32_b64(data: bytes) -> str:
     return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
 
