@@ -185,10 +185,7 @@ class FunctionService:
                 "InvalidParameterValueException", "Handler is required for .zip deployment packages."
             )
         _check_config(changes)
-        if self._store.get_function(name) is not None:
-            raise AwsError(
-                "ResourceConflictException", f"Function already exist: {name}", 409, fields={"Type": "User"}
-            )
+        self._check_absent(name)  # before storing the package; checked again where it counts, below
         code = self._code.put_zip(zip_file)
         assert changes.role is not None
         latest = _apply(
@@ -205,8 +202,7 @@ class FunctionService:
             changes,
         )
         with self._store.transaction():
-            if self._store.get_function(name) is not None:
-                raise AwsError("ResourceConflictException", f"Function already exist: {name}", 409)
+            self._check_absent(name)
             self._store.put_function(Function(name=name, created=time.time(), tags=dict(tags)))
             self._store.put_version(latest)
         self._defer(lambda: self._activate(name))
@@ -215,6 +211,10 @@ class FunctionService:
                 self.publish(name, None, "", None, require_active=False), state=FunctionState.PENDING
             )
         return latest
+
+    def _check_absent(self, name: str) -> None:
+        if self._store.get_function(name) is not None:
+            raise AwsError("ResourceConflictException", f"Function already exist: {name}", 409)
 
     def _activate(self, name: str) -> None:
         with self._store.transaction():
@@ -344,9 +344,6 @@ class FunctionService:
                 )
         self._store.delete_version(name, qualifier)
         self._on_change(name)
-
-    def put_function(self, function: Function) -> None:
-        self._store.put_function(function)
 
 
 def _same_content(a: FunctionVersion, b: FunctionVersion) -> bool:

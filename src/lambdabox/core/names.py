@@ -12,7 +12,6 @@ _FUNCTION_REF = re.compile(
     r"(?:arn:(?P<partition>aws[a-zA-Z-]*)?:lambda:(?P<region>[a-z0-9-]+):)?"
     r"(?:(?P<account>\d{12}):)?(?:function:)?(?P<name>[a-zA-Z0-9-_]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9-_]+))?"
 )
-NAME_PATTERN = re.compile(r"[a-zA-Z0-9-_]+")
 VERSION_PATTERN = re.compile(r"\d+")
 
 
