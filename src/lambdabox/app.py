@@ -34,6 +34,7 @@ from lambdabox.core.functions import FunctionService
 from lambdabox.core.identity import StaticCredentialStore
 from lambdabox.core.invoke import InvokeService
 from lambdabox.core.names import Account
+from lambdabox.core.provisioned import ProvisionedConcurrency
 from lambdabox.core.s3.buckets import BucketService
 from lambdabox.core.s3.multipart import MultipartService
 from lambdabox.core.s3.notifications import Notifier
@@ -92,7 +93,7 @@ class Platform:
         self.functions = FunctionService(
             self.function_store, self.code, self.account, defer=self._defer, on_change=self._function_changed
         )
-        self.aliases = AliasService(self.functions, self.function_store)
+        self.aliases = AliasService(self.functions, self.function_store, self._sync_provisioned)
         self.function_settings = FunctionSettings(self.functions, self.function_store, self.limiter)
         self.pool = EnvironmentPool(
             EnvironmentFactory(
@@ -110,6 +111,7 @@ class Platform:
             settings.freeze_delay,
         )
         self.invoker = InvokeService(self.functions, self.limiter, self.pool, self.queue, self._wake_async)
+        self.provisioned = ProvisionedConcurrency(self.functions, self.function_store, self.limiter, self.pool)
         self.async_invoker: AsyncInvoker | None = None
         self.object_store = SqliteObjectStore(self.db, data / "objects")
         self.s3_notifier = Notifier(self.object_store, self.function_settings, self.invoker, self.account)
@@ -137,6 +139,7 @@ class Platform:
                 self.function_settings,
                 self.invoker,
                 S3CodeSource(self.objects),
+                self.provisioned,
             )
         )
         # EventBridge: rules and targets, PutEvents routing, and the scheduler, all on one clock.
@@ -183,8 +186,14 @@ class Platform:
     def _function_changed(self, name: str) -> None:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.pool.retire, name)
+        self._sync_provisioned(name)
         if self.function_store.get_function(name) is None:
             self.limiter.set_reserved(name, None)
+
+    def _sync_provisioned(self, name: str) -> None:
+        """A function, version or alias changed: provisioned environments follow the configuration."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.provisioned.sync, name)
 
     def _bucket_region(self, name: str) -> str | None:
         bucket = self.object_store.get_bucket(name)
@@ -212,6 +221,7 @@ class Platform:
         self.registry.prepare()
         await self.zygote.start()
         self.pool.start()
+        self.provisioned.sync()
         self.async_invoker = AsyncInvoker(
             self.queue,
             self.functions,

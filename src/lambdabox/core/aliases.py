@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from lambdabox.core.functions import FunctionService, check_revision, new_revision
@@ -12,9 +13,15 @@ from lambdabox.storage.interfaces import FunctionStore
 
 
 class AliasService:
-    def __init__(self, functions: FunctionService, store: FunctionStore) -> None:
+    def __init__(
+        self,
+        functions: FunctionService,
+        store: FunctionStore,
+        on_change: Callable[[str], None] = lambda name: None,
+    ) -> None:
         self._functions = functions
         self._s = store
+        self._on_change = on_change  # an alias moved or is gone (provisioned concurrency follows it)
 
     def create(
         self, name: str, alias_name: str, version: str, description: str, weights: dict[str, float]
@@ -70,11 +77,13 @@ class AliasService:
             revision_id=new_revision(),
         )
         self._s.put_alias(updated)
+        self._on_change(name)
         return updated
 
     def delete(self, name: str, alias_name: str) -> None:
         self._functions.function(name)
         self._s.delete_alias(name, alias_name)
+        self._on_change(name)
 
     def _check_target(self, name: str, version: str, weights: dict[str, float]) -> None:
         self._functions.version(name, version)

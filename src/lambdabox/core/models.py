@@ -96,6 +96,15 @@ class EventInvokeConfig:
 
 
 @dataclass(frozen=True)
+class ProvisionedConcurrencyConfig:
+    """Pre-initialized environments requested for one alias or published version."""
+
+    qualifier: str
+    requested: int
+    last_modified: str = ""
+
+
+@dataclass(frozen=True)
 class Function:
     """Function-level (unversioned) settings."""
 
@@ -108,6 +117,7 @@ class Function:
     policies: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     policy_revisions: dict[str, str] = field(default_factory=dict)
     event_invoke_configs: dict[str, EventInvokeConfig] = field(default_factory=dict)
+    provisioned_concurrency: dict[str, ProvisionedConcurrencyConfig] = field(default_factory=dict)
 
 
 class InvocationType(StrEnum):

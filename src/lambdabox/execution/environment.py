@@ -93,7 +93,9 @@ class ExecutionEnvironment:
         self._waiter: asyncio.Future[NextInvocation] | None = None
         self._partial = b""
         self._init_timer: asyncio.TimerHandle | None = None
-        self._report_init = True
+        # Provisioned and SnapStart environments initialize ahead of invocations: no Init Duration.
+        self._report_init = spec.initialization_type == "on-demand"
+        self.on_ready: Callable[[ExecutionEnvironment], None] | None = None  # called once Init is done
         self._closed = False
         self._freeze_delay = freeze_delay
         self._freeze_timer: asyncio.TimerHandle | None = None
@@ -204,6 +206,8 @@ class ExecutionEnvironment:
             self.state = EnvState.IDLE
             if self._process is not None:
                 self._process.end_init()
+            if self.on_ready is not None:
+                self.on_ready(self)
         if self._active is not None and self._active.handed_at is None:
             return self._hand_over()
         self._waiter = asyncio.get_running_loop().create_future()

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from lambdabox.core.models import FunctionVersion, InvocationRequest, InvocationResult
+from lambdabox.core.provisioned import Allocation, Target
 from lambdabox.execution.environment import EnvironmentSpec, EnvState, ExecutionEnvironment
 from lambdabox.execution.sandbox import Sandbox
 from lambdabox.observability.logs import LogSink
@@ -22,6 +25,17 @@ Key = tuple[str, str, str]  # function name, version, revision
 
 def _key(version: FunctionVersion) -> Key:
     return (version.name, version.version, version.revision_id)
+
+
+@dataclass
+class _Provisioned:
+    """The environments kept initialized for one provisioned-concurrency target."""
+
+    version: FunctionVersion
+    count: int
+    envs: set[ExecutionEnvironment] = field(default_factory=set)
+    ready: set[ExecutionEnvironment] = field(default_factory=set)
+    failure: str | None = None
 
 
 class EnvironmentPool:
@@ -44,9 +58,12 @@ class EnvironmentPool:
         self._current: dict[tuple[str, str], str] = {}
         self._reaper: asyncio.Task[None] | None = None
         self.cold_starts: dict[str, int] = defaultdict(int)
+        self._provisioned: dict[Target, _Provisioned] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> None:
-        self._reaper = asyncio.get_running_loop().create_task(self._reap_forever())
+        self._loop = asyncio.get_running_loop()
+        self._reaper = self._loop.create_task(self._reap_forever())
 
     async def run(self, version: FunctionVersion, request: InvocationRequest) -> InvocationResult:
         """Run one invocation on a warm environment of `version`, or on a new one."""
@@ -85,14 +102,99 @@ class EnvironmentPool:
         stack = self._idle.get(_key(env.version))
         if stack and env in stack:
             stack.remove(env)
+        for group in self._provisioned.values():
+            if env in group.envs:
+                group.envs.discard(env)
+                if env not in group.ready:  # it died in its Init phase: the configuration failed
+                    group.failure = "FUNCTION_ERROR_INIT_FAILURE"
+                group.ready.discard(env)
+                self._fill(group)
+
+    # -- provisioned concurrency (core/provisioned.Provisioner) ----------------------------------------
+    def provision(self, target: Target, version: FunctionVersion | None, count: int) -> None:
+        """Keep `count` initialized environments of `version` for `target` (0 or None: none)."""
+        if self._loop is None:
+            return  # not started: core/provisioned.sync provisions everything at start
+        self._loop.call_soon_threadsafe(self._provision, target, version, count)
+
+    def _provision(self, target: Target, version: FunctionVersion | None, count: int) -> None:
+        group = self._provisioned.get(target)
+        if group is not None and (version is None or count <= 0 or _key(group.version) != _key(version)):
+            self._release(self._provisioned.pop(target))
+            group = None
+        if version is None or count <= 0:
+            return
+        if group is None:
+            group = self._provisioned[target] = _Provisioned(version, count)
+        else:
+            group.count = count
+            group.failure = None
+            for env in list(group.envs)[: max(0, len(group.envs) - count)]:
+                group.envs.discard(env)
+                group.ready.discard(env)
+                self._kill_if_idle(env)
+        self._fill(group)
+
+    def _release(self, group: _Provisioned) -> None:
+        for env in group.envs:
+            self._kill_if_idle(env)  # a busy one finishes its invocation, then lives on as on-demand
+
+    def _kill_if_idle(self, env: ExecutionEnvironment) -> None:
+        if env.state in (EnvState.IDLE, EnvState.FROZEN, EnvState.STARTING):
+            stack = self._idle.get(_key(env.version))
+            if stack and env in stack:
+                stack.remove(env)
+            env.kill()
+
+    def _fill(self, group: _Provisioned) -> None:
+        if group.failure is not None or self._loop is None or group not in self._provisioned.values():
+            return
+        while len(group.envs) < group.count:
+            spec = replace(self._spec_factory(group.version), initialization_type="provisioned-concurrency")
+            env = ExecutionEnvironment(spec, self._sandbox, self._sink, self._forget, self._freeze_delay)
+            env.on_ready = functools.partial(self._provisioned_ready, group)
+            group.envs.add(env)
+            self._all.add(env)
+            self._loop.create_task(self._start_provisioned(env))
+
+    async def _start_provisioned(self, env: ExecutionEnvironment) -> None:
+        try:
+            await env.start()
+        except Exception:  # could not start a process: counted as an Init failure
+            env.kill()
+
+    def _provisioned_ready(self, group: _Provisioned, env: ExecutionEnvironment) -> None:
+        group.ready.add(env)
+        if env in group.envs:
+            self._idle[_key(env.version)].append(env)
+
+    def allocation(self, target: Target) -> Allocation:
+        group = self._provisioned.get(target)
+        if group is None:
+            return Allocation()
+        return Allocation(len(group.ready), group.failure)
+
+    def targets(self) -> set[Target]:
+        return set(self._provisioned)
+
+    def _is_provisioned(self, env: ExecutionEnvironment) -> bool:
+        return any(env in group.envs for group in self._provisioned.values())
 
     def retire(self, function_name: str) -> None:
         """Stop idle environments of `function_name` (its code or configuration changed, or it is gone)."""
         for current in [k for k in self._current if k[0] == function_name]:
             del self._current[current]
         for key in [k for k in self._idle if k[0] == function_name]:
+            keep: list[ExecutionEnvironment] = []
             for env in self._idle.pop(key):
-                env.kill()
+                if self._is_provisioned(
+                    env
+                ):  # published versions do not change: core/provisioned.sync decides
+                    keep.append(env)
+                else:
+                    env.kill()
+            if keep:
+                self._idle[key] = keep
 
     def environments(self, function_name: str | None = None) -> list[ExecutionEnvironment]:
         return [e for e in self._all if function_name is None or e.version.name == function_name]
@@ -107,7 +209,8 @@ class EnvironmentPool:
         cutoff = time.monotonic() - self._idle_timeout
         for key, stack in list(self._idle.items()):
             idle = (EnvState.IDLE, EnvState.FROZEN)
-            for env in [e for e in stack if e.last_used < cutoff and e.state in idle]:
+            expired = [e for e in stack if e.last_used < cutoff and e.state in idle]
+            for env in [e for e in expired if not self._is_provisioned(e)]:
                 stack.remove(env)
                 env.kill()
             if not stack:

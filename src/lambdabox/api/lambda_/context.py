@@ -10,9 +10,11 @@ from lambdabox.aws.wire import WireRequest
 from lambdabox.core.aliases import AliasService
 from lambdabox.core.code_source import CodeSource
 from lambdabox.core.function_settings import FunctionSettings
+from lambdabox.core.function_urls import FunctionUrls
 from lambdabox.core.functions import FunctionService
 from lambdabox.core.invoke import InvokeService
 from lambdabox.core.names import Account, FunctionRef, parse_function_ref
+from lambdabox.core.provisioned import ProvisionedConcurrency
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class LambdaDeps:
     settings: FunctionSettings
     invoker: InvokeService
     code_source: CodeSource
+    provisioned: ProvisionedConcurrency
+    function_urls: FunctionUrls | None = None
 
 
 @dataclass

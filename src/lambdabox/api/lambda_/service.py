@@ -7,7 +7,7 @@ import logging
 import uuid
 from typing import Any
 
-from lambdabox.api.lambda_ import functions, invoke, settings
+from lambdabox.api.lambda_ import functions, invoke, provisioned, settings
 from lambdabox.api.lambda_.context import Call, Handler, LambdaDeps
 from lambdabox.aws.model import load_service_model
 from lambdabox.aws.rest_json import RestJsonProtocol
@@ -56,6 +56,10 @@ HANDLERS: dict[str, Handler] = {
     "DeleteFunctionEventInvokeConfig": settings.delete_function_event_invoke_config,
     "ListFunctionEventInvokeConfigs": settings.list_function_event_invoke_configs,
     "GetAccountSettings": settings.get_account_settings,
+    "PutProvisionedConcurrencyConfig": provisioned.put_provisioned_concurrency_config,
+    "GetProvisionedConcurrencyConfig": provisioned.get_provisioned_concurrency_config,
+    "DeleteProvisionedConcurrencyConfig": provisioned.delete_provisioned_concurrency_config,
+    "ListProvisionedConcurrencyConfigs": provisioned.list_provisioned_concurrency_configs,
 }
 
 
