@@ -292,3 +292,19 @@ def run_fallback(
         percentile(values, 99),
         errors,
     )
+
+
+def throughput(
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    connections: int,
+    seconds: float,
+    script: Path,
+    use_wrk: bool,
+) -> ThroughputResult:
+    """Requests/s at `connections`: wrk when it is used, else the asyncio fallback."""
+    if use_wrk:
+        return run_wrk(port, path, headers, body, connections, seconds, script)
+    return run_fallback(port, path, headers, body, connections, seconds)

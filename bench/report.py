@@ -6,6 +6,8 @@ import math
 from typing import Any
 
 import s3_report
+import scaling
+import urls
 
 # From the product brief. Targets live here, in the benchmarks, never in timed tests.
 TARGET_COLD_RATIO = 0.03  # boto3 handler cold start vs `python -c "import boto3; boto3.client('s3')"`
@@ -32,6 +34,16 @@ def add_summary(results: dict[str, Any]) -> None:
         ratios, failed, targets = s3_report.summarize(results["s3"])
         summary["ratios"].update(ratios)
         summary["failed_by_benchmark"]["s3"] = failed
+        summary["targets"].update(targets)
+    if "url" in results:
+        ratios, failed, targets = urls.summarize(results["url"])
+        summary["ratios"].update(ratios)
+        summary["failed_by_benchmark"]["url"] = failed
+        summary["targets"].update(targets)
+    if "scaling" in results:
+        ratios, failed, targets = scaling.summarize(results["scaling"])
+        summary["ratios"].update(ratios)
+        summary["failed_by_benchmark"]["scaling"] = failed
         summary["targets"].update(targets)
     summary["failed_requests"] = sum(summary["failed_by_benchmark"].values())
     results["summary"] = summary
@@ -102,6 +114,10 @@ def table(results: dict[str, Any]) -> str:
     rows = _invoke_rows(results) if "warm" in results else []
     if "s3" in results:
         rows += s3_report.rows(results["s3"], summary["ratios"])
+    if "url" in results:
+        rows += urls.rows(results["url"])
+    if "scaling" in results:
+        rows += scaling.rows(results["scaling"])
     return "\n".join(_format(rows) + _target_lines(results))
 
 
@@ -230,6 +246,10 @@ def _target_lines(results: dict[str, Any]) -> list[str]:
         lines += _invoke_target_lines(results)
     if "s3" in results:
         lines += s3_report.target_lines(targets)
+    if "url" in results:
+        lines += urls.target_lines(targets)
+    if "scaling" in results:
+        lines += scaling.target_lines(targets)
     failed = summary["failed_by_benchmark"]
     lines.append(
         f"Failed requests: {summary['failed_requests']} ({', '.join(f'{k} {v}' for k, v in failed.items())})"

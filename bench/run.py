@@ -6,7 +6,7 @@ cold starts and S3 (small and large objects, PUT -> notified handler start); pri
 bench/results/latest.json. Every loop and run is bounded; servers and their processes are stopped on
 exit, Ctrl-C or SIGTERM. See docs/benchmarks.md.
 
-    .venv/bin/python bench/run.py [--quick] [--profile] [--no-wrk] [--only invoke|s3]
+    .venv/bin/python bench/run.py [--quick] [--profile] [--no-wrk] [--only invoke|s3|url]
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ import loadgen
 import profiling
 import report
 import s3
+import scaling
 import servers
+import urls
 
 RESULTS = servers.BENCH_DIR / "results" / "latest.json"
 HARD_LIMIT_S = 600  # SIGALRM: whatever happens, the run ends (and cleans up) after this
@@ -52,10 +54,12 @@ class Plan:
     cold_samples: int
     cold_max_s: float
     process_runs: int
+    burst: int = 200  # concurrent first invocations (scale-up)
+    idle_environments: int = 500  # idle provisioned environments (density)
 
 
 FULL = Plan(3000, 15.0, 400, (1, 8, 32), 5.0, 2.0, 15, 40.0, 15)
-QUICK = Plan(500, 5.0, 100, (1, 8, 32), 2.0, 1.0, 5, 15.0, 5)
+QUICK = Plan(500, 5.0, 100, (1, 8, 32), 2.0, 1.0, 5, 15.0, 5, burst=100, idle_environments=100)
 
 
 def _stop_on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -128,9 +132,7 @@ def throughput(
     script: Path,
     use_wrk: bool,
 ) -> loadgen.ThroughputResult:
-    if use_wrk:
-        return loadgen.run_wrk(port, path, headers, BODY, connections, seconds, script)
-    return loadgen.run_fallback(port, path, headers, BODY, connections, seconds)
+    return loadgen.throughput(port, path, headers, BODY, connections, seconds, script, use_wrk)
 
 
 @dataclass(frozen=True)
@@ -261,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("invoke", "s3"),
-        help="run one part: invoke (warm invoke and cold starts) or s3 (objects and notifications)",
+        choices=("invoke", "s3", "url", "scale"),
+        help="run one part: invoke (warm invoke and cold starts), s3 (objects and notifications), "
+        "url (function URL throughput) or scale (scale-up burst and idle-environment density)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"JSON results (default {RESULTS})")
     args = parser.parse_args(argv)
@@ -298,6 +301,29 @@ def main(argv: list[str] | None = None) -> int:
             base = Target("baseline", base_port, baseline.pid, {})
             results["warm"] = warm(plan, ours, base, work, use_wrk, args.profile)
             results["cold"] = cold(plan, port, work)
+        if args.only in (None, "scale"):
+            print(f"scale: {plan.burst} concurrent first invocations ...", flush=True)
+            up = scaling.scale_up(port, plan.burst)
+            print(f"scale: density, {plan.idle_environments} idle provisioned environments ...", flush=True)
+            results["scaling"] = {
+                "scale_up": up,
+                "density": scaling.density(port, server.pid, plan.idle_environments),
+            }
+        if args.only in (None, "url"):
+            print("starting the baseline server ...", flush=True)
+            url_base, url_base_port = servers.start_baseline(work)
+            stack.callback(url_base.stop)
+            results["url"] = urls.run(
+                port,
+                server.pid,
+                url_base_port,
+                url_base.pid,
+                work,
+                plan.connections,
+                plan.wrk_seconds,
+                plan.warmup_seconds,
+                use_wrk,
+            )
         if args.only in (None, "s3"):
             lambdabox = s3.Endpoint("lambdabox", port, server.pid)
             results["s3"] = s3.run(args.quick, lambdabox, work / "data", work)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import json
 import os
 import signal
 import socket
@@ -29,6 +30,19 @@ ACCESS_KEY = "LKIATESTTESTTESTTEST"
 SECRET_KEY = "test-secret-key-for-lambdabox-tests-only"
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::000000000000:role/lambda-test"
+# The execution role every shared fixture's function runs as: trusted by Lambda, allowed everything
+# (tests of narrower roles create their own, see tests/functional/test_iam_enforcement.py).
+LAMBDA_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+BROAD_POLICY = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+)
 
 
 def free_port() -> int:
@@ -92,7 +106,18 @@ class Server:
                 stderr=subprocess.STDOUT,
             )
         self.wait_ready()
+        self.ensure_role(ROLE.rsplit("/", 1)[1], BROAD_POLICY)
         return self
+
+    def ensure_role(self, name: str, policy: str, trust: str = LAMBDA_TRUST) -> str:
+        """An execution role `name` trusted by Lambda with the inline policy `policy`; returns its ARN."""
+        iam = self.client("iam")
+        try:
+            arn: str = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        except iam.exceptions.EntityAlreadyExistsException:
+            arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+        iam.put_role_policy(RoleName=name, PolicyName="policy", PolicyDocument=policy)
+        return arn
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -134,7 +159,11 @@ class Server:
             region_name=REGION,
             aws_access_key_id=ACCESS_KEY,
             aws_secret_access_key=SECRET_KEY,
-            config=Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=120, **config),
+            config=Config(
+                retries=config.pop("retries", {"max_attempts": 1, "mode": "standard"}),
+                read_timeout=120,
+                **config,
+            ),
         )
         if service == "lambda":
             client.meta.events.register("after-call.lambda.Invoke", _buffer_payload)
@@ -308,6 +337,7 @@ def create_function(
     handler: str = "app.handler",
     runtime: str = "python3.12",
     name: str | None = None,
+    role: str = ROLE,
     **kwargs: Any,
 ) -> str:
     """Create a function from Python source (or a zip) with `client`, wait until it is Active, return its name."""
@@ -321,7 +351,7 @@ def create_function(
         FunctionName=function_name,
         Runtime=runtime,
         Handler=handler,
-        Role=ROLE,
+        Role=role,
         Code={"ZipFile": code},
         **kwargs,
     )

@@ -55,6 +55,12 @@ class Settings:
     isolation: bool = True
     # Seconds an idle execution environment runs on before it is frozen (cgroup freezer).
     freeze_delay: float = 0.02
+    # Admission control: memory (MB) kept free on the host when starting environments (None: 5 % of RAM,
+    # at least 256 MB), an optional cap on the number of environments, and how long a cold start waits
+    # for room before it is throttled (429).
+    memory_reserve_mb: int | None = None
+    max_environments: int | None = None
+    admission_wait: float = 0.5
 
     @property
     def endpoint_url(self) -> str:
@@ -110,6 +116,12 @@ def load_settings(env: Mapping[str, str], **overrides: object) -> Settings:
         from_env["isolation"] = _switch("LAMBDABOX_ISOLATION", env["LAMBDABOX_ISOLATION"])
     if env.get("LAMBDABOX_FREEZE_DELAY"):
         from_env["freeze_delay"] = float(env["LAMBDABOX_FREEZE_DELAY"])
+    if env.get("LAMBDABOX_MEMORY_RESERVE_MB"):
+        from_env["memory_reserve_mb"] = int(env["LAMBDABOX_MEMORY_RESERVE_MB"])
+    if env.get("LAMBDABOX_MAX_ENVIRONMENTS"):
+        from_env["max_environments"] = int(env["LAMBDABOX_MAX_ENVIRONMENTS"])
+    if env.get("LAMBDABOX_ADMISSION_WAIT"):
+        from_env["admission_wait"] = float(env["LAMBDABOX_ADMISSION_WAIT"])
     settings = replace(settings, **from_env)  # type: ignore[arg-type]
     explicit = {k: v for k, v in overrides.items() if v is not None}
     if "data_dir" in explicit:

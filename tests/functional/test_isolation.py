@@ -477,3 +477,31 @@ def test_isolation_can_be_switched_off(server_factory: Any) -> None:
         client, "import os\n\ndef handler(event, context):\n    return os.getcwd()\n", name="plain"
     )
     assert payload_of(client.invoke(FunctionName="plain")).startswith(str(server.data_dir))
+
+
+def test_a_function_cannot_use_another_environments_runtime_api(
+    server: Server, lambda_client: Any, deploy: Any
+) -> None:
+    """Runtime API ports are on the shared loopback: only the environment's own processes are admitted."""
+    require(server, "cgroupPids")
+    victim = deploy(
+        "import os\ndef handler(event, context):\n    return os.environ['AWS_LAMBDA_RUNTIME_API']\n"
+    )
+    address = run(lambda_client, victim)
+    thief = deploy(
+        """
+import http.client
+def handler(event, context):
+    host, port = event["address"].split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=2)
+    try:
+        connection.request("GET", "/2018-06-01/runtime/invocation/next")
+        return f"answered {connection.getresponse().status}"
+    except TimeoutError:
+        return "waited for an event"
+    except (ConnectionError, http.client.HTTPException) as error:
+        return f"refused: {type(error).__name__}"
+"""
+    )
+    assert run(lambda_client, thief, {"address": address}).startswith("refused")
+    assert run(lambda_client, victim) == address  # the victim still serves its own invocations

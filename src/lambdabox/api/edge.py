@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import orjson
 
 from lambdabox.aws import json_auth
-from lambdabox.aws.dispatch import service_of
+from lambdabox.aws.dispatch import data_plane_of, service_of
 from lambdabox.aws.sigv4 import SignatureError, SignedRequest, Verifier, presented
 from lambdabox.aws.wire import WireRequest, WireResponse
 from lambdabox.errors import AwsError
@@ -63,6 +63,10 @@ class Edge:
         if scope["type"] != "http":
             return
         head = _head(scope)
+        plane = self._streaming.get(data_plane_of(head) or "")
+        if plane is not None:
+            await plane(scope, receive, send)
+            return
         internal = head.raw_path.startswith("/_lambdabox/")
         service = None if internal else (service_of(head) or self._default)
         app = self._streaming.get(service or "")
@@ -71,6 +75,12 @@ class Edge:
             return
         response = await self._respond(receive, head, service, scope["headers"])
         headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+        if response.stream is not None:  # sent chunk by chunk as it is produced
+            await send({"type": "http.response.start", "status": response.status, "headers": headers})
+            async for chunk in response.stream:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+            return
         headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
@@ -108,6 +118,11 @@ class Edge:
             try:
                 request = self._authenticate(self._verifier, request, service, raw_headers)
             except AwsError as error:
+                # Query-protocol services (IAM, STS) word refusals in their own XML.
+                refuse = getattr(front_end, "refuse", None)
+                if refuse is not None:
+                    response: WireResponse = refuse(error)
+                    return response
                 return _error(error.status, error.code, error.message)
         return await front_end.handle(request)
 
@@ -125,7 +140,9 @@ class Edge:
             claim = presented(signed)
             if claim is None:
                 raise json_auth.missing(service)
-            verified = verifier.verify(signed, claim, service, body=request.body)
+            # IAM (global) and STS (global endpoint) also accept their home region us-east-1 in the scope.
+            home = (lambda: "us-east-1") if service in ("iam", "sts") else None
+            verified = verifier.verify(signed, claim, service, body=request.body, other_region=home)
         except SignatureError as error:
             raise json_auth.refused(service, error) from None
         return replace(request, principal_arn=verified.key.principal_arn)

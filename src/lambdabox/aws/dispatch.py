@@ -10,7 +10,13 @@ _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 _QUERY_SCOPE = re.compile(
     r"X-Amz-Credential=[^&]*?(?:%2F|/)\d{8}(?:%2F|/)[^&%/]+(?:%2F|/)([^&%/]+)(?:%2F|/)aws4_request"
 )
-_TARGET_PREFIXES = {"Logs_20140328": "logs", "AWSEvents": "events"}
+_TARGET_PREFIXES = {
+    "Logs_20140328": "logs",
+    "AWSEvents": "events",
+    "TrentService": "kms",
+    "secretsmanager": "secretsmanager",
+    "AmazonSSM": "ssm",
+}
 # Virtual-hosted-style S3 hosts (`bucket.localhost`, `bucket.s3.localhost`, `*.s3.<region>.amazonaws.com`).
 _S3_HOST = re.compile(
     r"(?:[^:]+\.localhost|(?:[^:]+\.)?s3(?:[.-][a-z0-9-]+)*\.(?:localhost|amazonaws\.com))(?::\d+)?",
@@ -24,7 +30,28 @@ _LAMBDA_PATH = re.compile(
 # Services recognised by the shape of their requests. They claim a request by its shape alone, whatever
 # its credential scope names (the scope is then checked against them: a wrong one is refused as AWS does);
 # a request scoped to one of them that does not have its shape is not theirs.
-_BY_SHAPE = frozenset({"lambda", "logs", "events"})
+_BY_SHAPE = frozenset({"lambda", "logs", "events", "kms", "secretsmanager", "ssm"})
+
+
+# Data planes addressed by host name, or by a path under /_lambdabox/ for clients that cannot resolve
+# `*.localhost`: they get the raw request before any service or internal endpoint is considered.
+_EXECUTE_API_HOST = re.compile(r"[a-z0-9]+\.execute-api(?:\.[a-z0-9-]+)?\.localhost(?::\d+)?", re.IGNORECASE)
+# Lambda function URLs: `<url-id>.lambda-url.<region>.localhost[:port]`, or `/_lambdabox/url/<url-id>/...`.
+_LAMBDA_URL_HOST = re.compile(r"[a-z0-9]{32}\.lambda-url\.[a-z0-9-]+\.localhost(?::\d+)?", re.IGNORECASE)
+
+
+def data_plane_of(request: WireRequest) -> str | None:
+    """The data plane a request is for: `execute-api` for API Gateway invocations
+    (`<api-id>.execute-api.localhost`, or `/_lambdabox/execute-api/<api-id>/...`); None otherwise."""
+    if _EXECUTE_API_HOST.fullmatch(request.header("host") or "") or request.raw_path.startswith(
+        "/_lambdabox/execute-api/"
+    ):
+        return "execute-api"
+    if _LAMBDA_URL_HOST.fullmatch(request.header("host") or "") or request.raw_path.startswith(
+        "/_lambdabox/url/"
+    ):
+        return "lambda-url"
+    return None
 
 
 def _scoped_service(request: WireRequest) -> str | None:

@@ -33,6 +33,8 @@ def _wording(error: SignatureError) -> tuple[str, str]:
     problem = error.problem
     if problem in (Problem.UNKNOWN_KEY, Problem.BAD_TOKEN):
         return "UnrecognizedClientException", INVALID_TOKEN
+    if problem is Problem.EXPIRED_TOKEN:
+        return "ExpiredTokenException", "The security token included in the request is expired"
     if problem is Problem.BAD_DATE:
         return (
             "IncompleteSignatureException",

@@ -83,8 +83,10 @@ class JsonProtocol:
         service: str,
         internal_code: str,
         before: Callable[[], None] | None = None,
+        authorize: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> WireResponse:
-        """One request, start to end: operation, handler, input checks, output or AWS-shaped error."""
+        """One request, start to end: operation, handler, input checks, output or AWS-shaped error.
+        `authorize(operation, params)` raises AccessDenied for a caller not allowed the call (IAM)."""
         request_id = str(uuid.uuid4())
         try:
             name = self.operation_name(request)
@@ -98,6 +100,8 @@ class JsonProtocol:
             operation = self.model.operation_model(name)
             params = self.parse(operation, request)
             self.validate(operation, params)
+            if authorize is not None:
+                authorize(name, params)
             if before is not None:
                 before()
             response = self.serialize(operation, handler(context, params))

@@ -69,6 +69,9 @@ def encode_value(shape: Shape, value: Any) -> Any:
     if kind == "blob":
         return base64.b64encode(value).decode()
     if kind == "timestamp":
+        if shape.serialization.get("timestampFormat") == "iso8601":  # e.g. apigatewayv2's dates
+            stamp = value if isinstance(value, datetime) else datetime.fromtimestamp(float(value), UTC)
+            return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if isinstance(value, datetime):
             return value.timestamp()
         return float(value)

@@ -45,13 +45,25 @@ def _compile_uri(request_uri: str) -> tuple[re.Pattern[str], tuple[tuple[str, st
         if token.startswith("{"):
             name = token[1:-1]
             if name.endswith("+"):
-                regex += f"(?P<{name[:-1]}>.+)"
+                regex += f"(?P<{_group(name[:-1])}>.+)"
             else:
-                regex += f"(?P<{name}>[^/]+)"
+                regex += f"(?P<{_group(name)}>[^/]+)"
         else:
             regex += re.escape(token)
             literal += len(token)
     return re.compile(regex + "/?"), tuple(fixed), literal * 10 + len(fixed)
+
+
+_HEX_GROUP = "_hex_"
+
+
+def _group(name: str) -> str:
+    """A regex group name for a URI label (labels such as `resource-arn` are not identifiers)."""
+    return name if name.isidentifier() else _HEX_GROUP + name.encode().hex()
+
+
+def _label(group: str) -> str:
+    return bytes.fromhex(group[len(_HEX_GROUP) :]).decode() if group.startswith(_HEX_GROUP) else group
 
 
 class RestJsonProtocol:
@@ -83,7 +95,7 @@ class RestJsonProtocol:
             path_known = True
             if route.method != request.method:
                 continue
-            return route.operation, {k: unquote(v) for k, v in match.groupdict().items()}
+            return route.operation, {_label(k): unquote(v) for k, v in match.groupdict().items()}
         if path_known:
             raise AwsError("MethodNotAllowedException", "The requested method is not allowed.", 405)
         raise AwsError(

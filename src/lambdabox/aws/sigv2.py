@@ -196,6 +196,8 @@ def _check_token(key: AccessKey, token: str | None, form: str) -> None:
         and not hmac.compare_digest(expected.encode(), token.encode("utf-8", "replace"))
     ):
         raise SignatureError(Problem.BAD_TOKEN, "The provided token is malformed or otherwise invalid.", form)
+    if key.expired:
+        raise SignatureError(Problem.EXPIRED_TOKEN, "The provided token has expired.", form)
 
 
 def _http_date(text: str) -> float | None:

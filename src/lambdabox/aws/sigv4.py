@@ -72,6 +72,7 @@ class Problem(enum.Enum):
     EXPIRED = "expired"  # presigned: past X-Amz-Date + X-Amz-Expires
     UNKNOWN_KEY = "unknown-key"
     BAD_TOKEN = "bad-token"  # X-Amz-Security-Token missing, unexpected or wrong
+    EXPIRED_TOKEN = "expired-token"  # temporary credentials (STS) past their expiration
     PAYLOAD_HASH_MISSING = "payload-hash-missing"  # S3 header form without x-amz-content-sha256
     UNSIGNED_HEADERS = "unsigned-headers"  # S3: x-amz-meta-* and friends present but not signed
     SIGNATURE = "signature"  # the signature does not match
@@ -480,6 +481,10 @@ class Verifier:
         ):
             raise SignatureError(
                 Problem.BAD_TOKEN, "The security token included in the request is invalid.", form
+            )
+        if key.expired:
+            raise SignatureError(
+                Problem.EXPIRED_TOKEN, "The security token included in the request is expired", form
             )
         return key
 

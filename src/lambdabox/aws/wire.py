@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -29,3 +29,5 @@ class WireResponse:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    # A body sent as it is produced (chunked) instead of `body`: InvokeWithResponseStream's event stream.
+    stream: AsyncIterator[bytes] | None = None

@@ -211,6 +211,35 @@ def _exists(lambda_client: Any, name: str) -> bool:
     return True
 
 
+DEFAULT_ROLE = "lambdabox-default"
+_LAMBDA_TRUST = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+    '"Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'
+)
+_BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def _default_role() -> str:
+    """The execution role of functions deployed without `--role`: created on first use, trusted by
+    Lambda, allowed to write its logs only (AWSLambdaBasicExecutionRole), like the console's default."""
+    iam = client("iam")
+    try:
+        arn: str = iam.get_role(RoleName=DEFAULT_ROLE)["Role"]["Arn"]
+        return arn
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    try:
+        arn = iam.create_role(
+            RoleName=DEFAULT_ROLE,
+            AssumeRolePolicyDocument=_LAMBDA_TRUST,
+            Description="Execution role of functions deployed by `lambdabox deploy` without --role",
+        )["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        arn = iam.get_role(RoleName=DEFAULT_ROLE)["Role"]["Arn"]
+    iam.attach_role_policy(RoleName=DEFAULT_ROLE, PolicyArn=_BASIC_EXECUTION)
+    return arn
+
+
 def _size(size: int) -> str:
     amount = float(size)
     for unit in ("B", "KiB", "MiB"):
@@ -270,13 +299,13 @@ def deploy(
         lam = client("lambda")
         created = False
         if not _exists(lam, name):
-            account = _env().get("LAMBDABOX_ACCOUNT_ID") or _env().get("AWS_ACCOUNT_ID") or DEFAULT_ACCOUNT
             config = {
                 "Runtime": "python3.12",
                 "Handler": "app.handler",
-                "Role": f"arn:aws:iam::{account}:role/lambdabox-default",
                 **changes,
             }
+            if "Role" not in config:
+                config["Role"] = _default_role()
             try:
                 _uploading(
                     lam,

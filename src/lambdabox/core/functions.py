@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 import orjson
 
@@ -52,6 +54,13 @@ RESERVED_VARIABLES = frozenset(
 Defer = Callable[[Callable[[], None]], None]
 
 
+class EnvironmentKeys(Protocol):
+    """The KMS keys that protect environment variables (core/kms/lambda_keys.py)."""
+
+    def check_config(self, key_arn: str) -> None: ...  # KMSKeyArn on create/update: the key must exist
+    def check_invocable(self, version: FunctionVersion) -> None: ...  # can its variables be decrypted now?
+
+
 @dataclass(frozen=True)
 class ConfigChanges:
     """Settable configuration; None means "not given" (keep the current or default value)."""
@@ -70,6 +79,7 @@ class ConfigChanges:
     dead_letter_target: str | None = None
     kms_key_arn: str | None = None
     architectures: tuple[str, ...] | None = None
+    snap_start: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,13 @@ def check_revision(expected: str | None, given: str | None, api: str = "GetFunct
         )
 
 
+class Snapshotter(Protocol):
+    """SnapStart: initialize a published version once and keep the result to restore environments
+    from; `done(None)` when the snapshot is ready, `done(reason)` when Init failed."""
+
+    def snapshot(self, version: FunctionVersion, done: Callable[[str | None], None]) -> None: ...
+
+
 def not_found(arn: str) -> AwsError:
     return AwsError("ResourceNotFoundException", f"Function not found: {arn}", 404)
 
@@ -113,12 +130,19 @@ class FunctionService:
         account: Account,
         defer: Defer,
         on_change: Callable[[str], None] = lambda name: None,
+        role_assumable: Callable[[str], bool] | None = None,
+        environment_keys: EnvironmentKeys | None = None,
+        snapshots: Snapshotter | None = None,
     ) -> None:
         self._store = store
         self._code = code
         self.account = account
         self._defer = defer
         self._on_change = on_change  # execution environments of `name` must not be reused
+        # Does the role exist and trust lambda.amazonaws.com? (None: no IAM, any role is accepted)
+        self._role_assumable = role_assumable
+        self._environment_keys = environment_keys
+        self._snapshots = snapshots  # SnapStart: runs Init of each published version once
 
     # -- reading ---------------------------------------------------------------------------------------
     def function(self, name: str, qualifier: str | None = None) -> Function:
@@ -138,13 +162,17 @@ class FunctionService:
         qualifier = ref.qualifier or LATEST
         invoked = self.account.function_arn(ref.name, ref.qualifier)
         if is_version(qualifier):
-            return Resolved(self.version(ref.name, qualifier), invoked, qualifier)
-        alias = self.alias(ref.name, qualifier)
-        target = alias.function_version
-        for extra, weight in alias.additional_weights.items():
-            if pick() < weight:
-                target = extra
-        return Resolved(self.version(ref.name, target), invoked, qualifier)
+            resolved = Resolved(self.version(ref.name, qualifier), invoked, qualifier)
+        else:
+            alias = self.alias(ref.name, qualifier)
+            target = alias.function_version
+            for extra, weight in alias.additional_weights.items():
+                if pick() < weight:
+                    target = extra
+            resolved = Resolved(self.version(ref.name, target), invoked, qualifier)
+        if self._environment_keys is not None:
+            self._environment_keys.check_invocable(resolved.version)
+        return resolved
 
     def alias(self, name: str, alias_name: str) -> Alias:
         alias = self._store.get_alias(name, alias_name)
@@ -185,6 +213,8 @@ class FunctionService:
                 "InvalidParameterValueException", "Handler is required for .zip deployment packages."
             )
         _check_config(changes)
+        self._check_role(changes.role)
+        self._check_key(changes.kms_key_arn)
         self._check_absent(name)  # before storing the package; checked again where it counts, below
         code = self._code.put_zip(zip_file)
         assert changes.role is not None
@@ -255,7 +285,20 @@ class FunctionService:
         if changes.runtime is not None:
             check_runtime(changes.runtime)
         _check_config(changes)
+        self._check_role(changes.role)
+        self._check_key(changes.kms_key_arn)
         return self._commit_update(_in_progress(_apply(current, changes)), publish=False)
+
+    def _check_key(self, key_arn: str | None) -> None:
+        if key_arn and self._environment_keys is not None:
+            self._environment_keys.check_config(key_arn)
+
+    def _check_role(self, role: str | None) -> None:
+        if role is not None and self._role_assumable is not None and not self._role_assumable(role):
+            raise AwsError(
+                "InvalidParameterValueException",
+                "The role defined for the function cannot be assumed by Lambda.",
+            )
 
     def _commit_update(self, updated: FunctionVersion, publish: bool) -> FunctionVersion:
         with self._store.transaction():
@@ -315,9 +358,37 @@ class FunctionService:
                 last_update_status_reason=None,
                 last_update_status_reason_code=None,
             )
+            snapshot = version.snapshotted and self._snapshots is not None
+            if snapshot:  # Pending until its snapshot exists, as on AWS
+                version = replace(
+                    version,
+                    state=FunctionState.PENDING,
+                    state_reason="The function is being created.",
+                    state_reason_code="Creating",
+                )
             self._store.put_function(replace(function, last_published=function.last_published + 1))
             self._store.put_version(version)
+        if snapshot and self._snapshots is not None:
+            self._snapshots.snapshot(version, functools.partial(self._snapshot_done, name, number))
         return version
+
+    def _snapshot_done(self, name: str, number: str, error: str | None) -> None:
+        with self._store.transaction():
+            version = self._store.get_version(name, number)
+            if version is None or version.state is not FunctionState.PENDING:
+                return
+            if error is None:
+                version = replace(
+                    version, state=FunctionState.ACTIVE, state_reason=None, state_reason_code=None
+                )
+            else:
+                version = replace(
+                    version,
+                    state=FunctionState.FAILED,
+                    state_reason=error,
+                    state_reason_code="FunctionError.RuntimeInitError",
+                )
+            self._store.put_version(version)
 
     def delete(self, name: str, qualifier: str | None) -> None:
         self.function(name, qualifier)
@@ -385,7 +456,22 @@ def _apply(version: FunctionVersion, changes: ConfigChanges) -> FunctionVersion:
         updates["dead_letter_target"] = None
     if "environment" in updates and not updates["environment"]:
         updates["environment"] = {}
-    return replace(version, **updates)
+    changed = replace(version, **updates)
+    check_snap_start(changed.runtime, changed.snap_start)
+    return changed
+
+
+# Runtimes with SnapStart (AWS: Java 11+, Python 3.12+, .NET 8+).
+SNAPSTART_RUNTIMES = frozenset(
+    {"java11", "java17", "java21", "java25", "python3.12", "python3.13", "python3.14", "dotnet8", "dotnet10"}
+)
+
+
+def check_snap_start(runtime: str, snap_start: str) -> None:
+    if snap_start == "PublishedVersions" and runtime not in SNAPSTART_RUNTIMES:
+        raise AwsError(
+            "InvalidParameterValueException", f"{runtime} is not supported for SnapStart enabled functions."
+        )
 
 
 def _check_config(changes: ConfigChanges) -> None:

@@ -1,8 +1,8 @@
 """Who signs requests: access keys and the principals they belong to.
 
 `CredentialStore` is the one question request authentication asks ("what is the secret of this access key
-id, and whose key is it?"). Today only the account's root credentials answer it; IAM users, roles and STS
-sessions will answer it later behind the same protocol. Secrets never appear in a record's repr, so a
+id, and whose key is it?"). The platform's answer is `core/iam/credentials.IamCredentialStore`: the root
+credentials, IAM users' access keys and STS sessions. Secrets never appear in a record's repr, so a
 record that reaches a log line or a traceback does not leak them.
 """
 
@@ -20,6 +20,8 @@ class AccessKey:
     account_id: str
     # Temporary credentials (STS) carry a session token the request must present as X-Amz-Security-Token.
     session_token: str | None = field(default=None, repr=False)
+    # Temporary credentials past their expiration: the verifier refuses them with ExpiredToken.
+    expired: bool = False
 
 
 class CredentialStore(Protocol):
@@ -33,7 +35,7 @@ def root_arn(account_id: str) -> str:
 
 
 class StaticCredentialStore:
-    """A fixed set of keys: today the account's root credentials."""
+    """A fixed set of keys (unit tests and tools; the platform uses `IamCredentialStore`)."""
 
     def __init__(self, keys: list[AccessKey]) -> None:
         self._keys = {key.access_key_id: key for key in keys}

@@ -12,6 +12,7 @@ import orjson
 
 from lambdabox.core.concurrency import ConcurrencyLimiter
 from lambdabox.core.functions import FunctionService, Resolved
+from lambdabox.core.http.stream import ResponseStream
 from lambdabox.core.models import (
     FunctionState,
     FunctionVersion,
@@ -44,6 +45,22 @@ def check_payload(payload: bytes) -> bytes:
             f"Could not parse request body into json: Could not parse payload into json: {exc}",
         ) from None
     return payload
+
+
+def check_sync_payload(payload: bytes) -> bytes:
+    """The payload rules of a synchronous invocation: at most 6 MB, JSON (empty is `{}`)."""
+    if len(payload) > MAX_SYNC_PAYLOAD:
+        raise AwsError(
+            "RequestEntityTooLargeException",
+            f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction operation",
+            413,
+        )
+    return check_payload(payload)
+
+
+def new_trace_id() -> str:
+    """An X-Ray trace header for a new (unsampled) invocation."""
+    return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled=0"
 
 
 def _check_invocable(version: FunctionVersion) -> None:
@@ -80,13 +97,7 @@ class InvokeService:
         client_context: str | None = None,
         tail_logs: bool = False,
     ) -> InvocationResult:
-        if len(payload) > MAX_SYNC_PAYLOAD:
-            raise AwsError(
-                "RequestEntityTooLargeException",
-                f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction operation",
-                413,
-            )
-        payload = check_payload(payload)
+        payload = check_sync_payload(payload)
         resolved = self._functions.resolve(ref)
         return await self.run(resolved, payload, request_id or str(uuid.uuid4()), client_context, tail_logs)
 
@@ -97,6 +108,9 @@ class InvokeService:
         request_id: str,
         client_context: str | None = None,
         tail_logs: bool = False,
+        *,
+        trace_id: str | None = None,
+        response_stream: ResponseStream | None = None,
     ) -> InvocationResult:
         version = resolved.version
         _check_invocable(version)
@@ -105,8 +119,9 @@ class InvokeService:
             payload=payload,
             invoked_arn=resolved.invoked_arn,
             client_context=client_context,
-            trace_id=f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled=0",
+            trace_id=trace_id or new_trace_id(),
             tail_logs=tail_logs,
+            response_stream=response_stream,
         )
         with self._limiter.acquire(version.name):
             return await self._executor.run(version, request)

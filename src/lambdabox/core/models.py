@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from lambdabox.core.http.stream import ResponseStream
+
 LATEST = "$LATEST"
 
 
@@ -69,10 +71,16 @@ class FunctionVersion:
     last_update_status: UpdateStatus | None = None
     last_update_status_reason: str | None = None
     last_update_status_reason_code: str | None = None
+    snap_start: str = "None"  # SnapStart ApplyOn: "PublishedVersions" or "None"
 
     @property
     def log_group(self) -> str:
         return self.logging.log_group or f"/aws/lambda/{self.name}"
+
+    @property
+    def snapshotted(self) -> bool:
+        """SnapStart applies: a published version of a function with SnapStart on published versions."""
+        return self.snap_start == "PublishedVersions" and self.version != LATEST
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,8 @@ class InvocationRequest:
     trace_id: str | None = None
     content_type: str = "application/json"
     tail_logs: bool = False
+    # Set when the caller can take a streamed response (function URLs in RESPONSE_STREAM mode).
+    response_stream: ResponseStream | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

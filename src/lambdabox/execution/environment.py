@@ -19,7 +19,7 @@ import shutil
 import signal
 import time
 import uuid
-from base64 import b64encode
+from base64 import b64decode, b64encode
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +28,7 @@ import orjson
 
 from lambdabox.api.runtime.server import NextInvocation, RuntimeApiError, RuntimeApiServer
 from lambdabox.core.models import FunctionVersion, InvocationRequest, InvocationResult
+from lambdabox.execution import peers
 from lambdabox.execution.sandbox import LaunchSpec, Sandbox, SandboxProcess
 from lambdabox.observability import logs
 from lambdabox.observability.logs import LogSink
@@ -64,6 +65,7 @@ class EnvironmentSpec:
     region: str
     tmp_dir: Path | None = None  # the environment's private temp directory, removed when it dies
     initialization_type: str = "on-demand"
+    credentials_expire: float | None = None  # when its role credentials expire (epoch seconds)
 
 
 class ExecutionEnvironment:
@@ -83,10 +85,15 @@ class ExecutionEnvironment:
         self.log_stream = logs.stream_name(spec.version.version)
         self.last_used = time.monotonic()
         self.init_duration_ms: float | None = None
+        self.init_error: str | None = None  # the error type Init failed with, if it did
+        # SnapStart: a template runs Init once and serves restores; a restored environment skips Init.
+        self.template = spec.launch.snapshot_channel is not None
+        self.restored = spec.initialization_type == "snap-start" and not self.template
+        self._report_restore = self.restored
         self._sandbox = sandbox
         self._sink = sink
         self._on_dead = on_dead
-        self._server = RuntimeApiServer(self)
+        self._server = RuntimeApiServer(self, admit=self._admits)
         self._process: SandboxProcess | None = None
         self._spawned_at = 0.0
         self._active: _Invocation | None = None
@@ -109,7 +116,8 @@ class ExecutionEnvironment:
         env["AWS_LAMBDA_LOG_STREAM_NAME"] = self.log_stream
         env["AWS_LAMBDA_INITIALIZATION_TYPE"] = self.spec.initialization_type
         self._sink.open_stream(self.log_group, self.log_stream)
-        self._log(logs.init_start_line(self.version.runtime, self.spec.region))
+        phase = "RESTORE_START" if self.restored else "INIT_START"
+        self._log(logs.init_start_line(self.version.runtime, self.spec.region, phase))
         self._spawned_at = time.perf_counter()
         try:
             self._process = await self._sandbox.start(replace(launch, env=env))
@@ -131,6 +139,16 @@ class ExecutionEnvironment:
     @property
     def alive(self) -> bool:
         return self.state is not EnvState.DEAD
+
+    def _admits(self, client_port: int) -> bool:
+        """Only this environment's own processes may use its Runtime API (any local process could
+        connect to its port): the client socket must belong to one of them."""
+        process = self._process
+        pids = process.pids() if process is not None else None
+        if pids is None:
+            return True  # not isolated: nothing to enforce
+        inode = peers.client_socket_inode(client_port, self._server.port)
+        return inode is not None and peers.owns_socket(pids, inode)
 
     # -- freezing --------------------------------------------------------------------------------------
     def _went_idle(self) -> None:
@@ -201,6 +219,8 @@ class ExecutionEnvironment:
             raise RuntimeApiError(500, "Runtime.ExitError", "The environment is shutting down")
         if self.state is EnvState.STARTING:
             self.init_duration_ms = (time.perf_counter() - self._spawned_at) * 1000
+            if self.restored:
+                self._log(logs.restore_report_line(self.init_duration_ms))
             if self._init_timer is not None:
                 self._init_timer.cancel()
             self.state = EnvState.IDLE
@@ -228,9 +248,57 @@ class ExecutionEnvironment:
         error_type = error_type or _error_type_in(body)  # awslambdaric sends it in the body only
         self._finish(active, body or _error_body(error_type, ""), error_type)
 
+    def open_stream(self, request_id: str, content_type: str | None) -> bool:
+        stream = self._current(request_id).request.response_stream
+        if stream is None:
+            return False
+        stream.open(content_type)
+        return True
+
+    def stream_chunk(self, request_id: str, chunk: bytes) -> None:
+        active = self._active
+        if active is not None and active.request.request_id == request_id:
+            stream = active.request.response_stream
+            if stream is not None:
+                stream.write(chunk)
+
+    def end_stream(self, request_id: str, error_type: str | None, error_body: bytes) -> None:
+        active = self._current(request_id)
+        stream = active.request.response_stream
+        if stream is not None and stream.size > stream.limit:
+            error_type = "Function.ResponseSizeTooLarge"
+            error_body = _error_body(
+                error_type,
+                f"Response payload size exceeded maximum allowed payload size ({stream.limit} bytes).",
+            )
+        elif error_type is not None:
+            with contextlib.suppress(ValueError):  # the trailer carries the error document in base64
+                error_body = b64decode(error_body, validate=True)
+            error_body = error_body or _error_body(error_type, "")
+        self._finish(active, error_body if error_type else b"", error_type)
+
+    def restore_next(self) -> None:
+        """SnapStart template: Init and the before-snapshot hooks are done; restores may start."""
+        if not self.template or self.state is not EnvState.STARTING:
+            raise RuntimeApiError(
+                403, "InvalidStateTransition", "State transition from Ready to RestoreReady failed"
+            )
+        self.init_duration_ms = (time.perf_counter() - self._spawned_at) * 1000
+        if self._init_timer is not None:
+            self._init_timer.cancel()
+        self.state = EnvState.IDLE  # never invoked: it serves restores (and is never frozen)
+        if self.on_ready is not None:
+            self.on_ready(self)
+
+    def post_restore_error(self, body: bytes, error_type: str | None) -> None:
+        if not self.restored:
+            raise RuntimeApiError(403, "InvalidStateTransition", "Restore error reported outside a restore")
+        self.post_init_error(body, error_type or "Runtime.AfterRestoreError")
+
     def post_init_error(self, body: bytes, error_type: str | None) -> None:
         if self.state is not EnvState.STARTING:
             raise RuntimeApiError(403, "InvalidStateTransition", "Init error reported after init completed")
+        self.init_error = error_type or "Runtime.Unknown"
         active = self._active
         self.state = EnvState.DEAD
         if active is not None:
@@ -251,6 +319,8 @@ class ExecutionEnvironment:
     ) -> None:
         if active.future.done():
             return
+        if active.request.response_stream is not None:
+            active.request.response_stream.close(error_type, payload if error_type else b"")
         self._drain()
         if active.timer is not None:
             active.timer.cancel()
@@ -268,7 +338,8 @@ class ExecutionEnvironment:
         self._log(logs.end_line(request_id))
         memory = self._process.max_memory_mb() if self._process is not None else 0
         init = self.init_duration_ms if self._report_init else None
-        self._report_init = False
+        restore = self.init_duration_ms if self._report_restore else None
+        self._report_init = self._report_restore = False
         self._log(
             logs.report_line(
                 request_id,
@@ -278,6 +349,7 @@ class ExecutionEnvironment:
                 init,
                 status,
                 error_type if status == "error" else None,
+                restore,
             )
         )
         tail = None

@@ -13,14 +13,18 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from lambdabox.core.concurrency import throttled
 from lambdabox.core.models import FunctionVersion, InvocationRequest, InvocationResult
 from lambdabox.core.provisioned import Allocation, Target
+from lambdabox.execution.admission import Admission
 from lambdabox.execution.environment import EnvironmentSpec, EnvState, ExecutionEnvironment
 from lambdabox.execution.sandbox import Sandbox
+from lambdabox.execution.snapshots import Snapshots
 from lambdabox.observability.logs import LogSink
 
 SpecFactory = Callable[[FunctionVersion], EnvironmentSpec]
 Key = tuple[str, str, str]  # function name, version, revision
+STOP_WAIT = 2.0  # longest wait for an environment stopped to make room to be gone
 
 
 def _key(version: FunctionVersion) -> Key:
@@ -38,6 +42,12 @@ class _Provisioned:
     failure: str | None = None
 
 
+def _credentials_last(env: ExecutionEnvironment, now: float) -> bool:
+    """Will the environment's role credentials outlive an invocation started now (and a minute more)?"""
+    expire = env.spec.credentials_expire
+    return expire is None or expire - now > env.spec.version.timeout + 60
+
+
 class EnvironmentPool:
     def __init__(
         self,
@@ -46,12 +56,20 @@ class EnvironmentPool:
         sink: LogSink,
         idle_timeout: float,
         freeze_delay: float | None = None,
+        admission: Admission | None = None,
+        admission_wait: float = 0.5,
+        snapshots: Snapshots | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._spec_factory = spec_factory
+        self._clock = clock  # the platform clock, which role credentials expire by
         self._sandbox = sandbox
         self._sink = sink
         self._idle_timeout = idle_timeout
         self._freeze_delay = freeze_delay  # seconds an idle environment runs on before it is frozen
+        self._admission = admission  # None: no limit but the host's own
+        self._admission_wait = admission_wait  # seconds a cold start waits for room before it is throttled
+        self._snapshots = snapshots  # SnapStart versions start environments from their template
         self._idle: dict[Key, list[ExecutionEnvironment]] = defaultdict(list)
         self._all: set[ExecutionEnvironment] = set()
         # The revision each (function, version) runs now; environments of older revisions are not reused.
@@ -69,10 +87,10 @@ class EnvironmentPool:
         """Run one invocation on a warm environment of `version`, or on a new one."""
         self._current[(version.name, version.version)] = version.revision_id
         env = self._take_idle(version)
+        if env is None and self._admission is not None:
+            env = await self._make_room(version)
         if env is None:
-            env = ExecutionEnvironment(
-                self._spec_factory(version), self._sandbox, self._sink, self._forget, self._freeze_delay
-            )
+            env = await self._new_environment(version)
             self._all.add(env)
             self.cold_starts[version.name] += 1
             try:
@@ -89,13 +107,60 @@ class EnvironmentPool:
                 else:  # the function changed while this environment was busy
                     env.kill()
 
+    async def _new_environment(self, version: FunctionVersion) -> ExecutionEnvironment:
+        spec, sandbox = self._spec_factory(version), self._sandbox
+        if version.snapshotted and self._snapshots is not None:  # SnapStart: restore, don't initialize
+            template = await self._snapshots.template(version)
+            spec, sandbox = replace(spec, initialization_type="snap-start"), template
+        return ExecutionEnvironment(spec, sandbox, self._sink, self._forget, self._freeze_delay)
+
     def _take_idle(self, version: FunctionVersion) -> ExecutionEnvironment | None:
         stack = self._idle.get(_key(version))
         while stack:
             env = stack.pop()
-            if env.alive:
+            if env.alive and _credentials_last(env, self._clock()):
+                return env
+            if env.alive:  # its role credentials would expire during the invocation: retire it
+                env.kill()
+        return None
+
+    # -- admission control -----------------------------------------------------------------------------
+    async def _make_room(self, version: FunctionVersion) -> ExecutionEnvironment | None:
+        """Wait until one more environment fits (stopping idle ones to make room), or until an idle
+        environment of `version` frees up (returned); throttle when neither happens in time."""
+        assert self._admission is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._admission_wait
+        while not self._admission.has_room(len(self._all)):
+            victim = self._least_recently_used()
+            if victim is not None:
+                await self._stop(victim, deadline)
+                continue
+            if loop.time() >= deadline:
+                raise throttled("ConcurrentInvocationLimitExceeded")
+            await asyncio.sleep(0.005)
+            env = self._take_idle(version)
+            if env is not None:
                 return env
         return None
+
+    def _least_recently_used(self) -> ExecutionEnvironment | None:
+        idle = (EnvState.IDLE, EnvState.FROZEN)
+        candidates = [
+            env
+            for stack in self._idle.values()
+            for env in stack
+            if env.state in idle and not self._is_provisioned(env)
+        ]
+        return min(candidates, key=lambda env: env.last_used, default=None)
+
+    async def _stop(self, env: ExecutionEnvironment, deadline: float) -> None:
+        """Stop an idle environment to make room, and wait (a little) until it is gone."""
+        self._kill_if_idle(env)
+        loop = asyncio.get_running_loop()
+        give_up = max(deadline, loop.time() + STOP_WAIT)  # room is coming: wait for it
+        while env in self._all and loop.time() < give_up:
+            await asyncio.sleep(0.002)
 
     def _forget(self, env: ExecutionEnvironment) -> None:
         self._all.discard(env)

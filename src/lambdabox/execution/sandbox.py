@@ -39,6 +39,9 @@ class LaunchSpec:
     forkable: bool = False  # the bundled Python runtime: may be forked from a warm zygote
     task_root: Path | None = None  # the function's code on the host (None: same as cwd)
     ephemeral_mb: int = 512  # size of the environment's private /tmp, when it has one
+    # SnapStart: the template's end of its channel to the platform (forked environments only); the
+    # runtime finds it in _LAMBDABOX_SNAPSHOT_FD and serves restores through it after Init.
+    snapshot_channel: int | None = None
 
 
 class SandboxProcess(Protocol):
@@ -46,6 +49,7 @@ class SandboxProcess(Protocol):
     output_fd: int  # non-blocking read end of the process's stdout+stderr
 
     def kill(self) -> None: ...
+    def pids(self) -> list[int] | None: ...  # its processes, when it is isolated (None: not checked)
     def max_memory_mb(self) -> int: ...
     def on_exit(self, callback: Callable[[int], None]) -> None: ...
     def end_init(self) -> None: ...  # init is done: steady-state limits (the CPU quota) apply
@@ -95,6 +99,13 @@ class ConfinedProcess:
     def kill(self) -> None:
         if self.returncode is None:
             self._kill_group()
+
+    def pids(self) -> list[int] | None:
+        """Every process of the environment (its cgroup's, else its process tree); None unconfined."""
+        if self._confinement is None:
+            return None
+        found = self._confinement.pids()
+        return found if found is not None else _tree(self.pid)
 
     def max_memory_mb(self) -> int:
         if self._confinement is not None:
@@ -237,10 +248,17 @@ class ProcessSandbox:
         if confinement is not None:
             preexec = functools.partial(_confine_child, confinement.layout, confinement.plan)
         read_fd, write_fd = os.pipe()
+        env, keep = spec.env, tuple[int, ...]()
+        if spec.snapshot_channel is not None:  # a SnapStart template started without the zygote
+            env, keep = (
+                {**env, "_LAMBDABOX_SNAPSHOT_FD": str(spec.snapshot_channel)},
+                (spec.snapshot_channel,),
+            )
         try:
             popen = subprocess.Popen(
                 spec.argv,
-                env=spec.env,
+                env=env,
+                pass_fds=keep,
                 cwd=spec.cwd if confinement is None else None,  # the confined child changes directory
                 stdin=subprocess.DEVNULL,
                 stdout=write_fd,
@@ -265,7 +283,13 @@ class ProcessSandbox:
 def confine(isolation: Isolation | None, spec: LaunchSpec) -> Confinement | None:
     if isolation is None:
         return None
-    return isolation.confine(spec.memory_mb, spec.ephemeral_mb, spec.task_root or spec.cwd, spec.cwd)
+    return isolation.confine(
+        spec.memory_mb,
+        spec.ephemeral_mb,
+        spec.task_root or spec.cwd,
+        spec.cwd,
+        template=spec.snapshot_channel is not None,
+    )
 
 
 class ForkingSandbox:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lambdabox.core.models import FunctionVersion
@@ -17,9 +18,16 @@ from lambdabox.storage.interfaces import CodeStore
 
 @dataclass(frozen=True)
 class Credentials:
+    """What an environment signs its AWS calls with: its function's execution-role session."""
+
     access_key_id: str
-    secret_access_key: str
-    session_token: str | None = None
+    secret_access_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
+    expiration: float | None = None  # epoch seconds; the environment is retired before then
+
+
+# The credentials of a new environment of a function version (a fresh session of its execution role).
+CredentialSource = Callable[[FunctionVersion], Credentials]
 
 
 class EnvironmentFactory:
@@ -32,7 +40,7 @@ class EnvironmentFactory:
         tmp_root: Path,
         region: str,
         endpoint_url: str,
-        credentials: Credentials,
+        credentials: CredentialSource,
         isolation: Isolation | None = None,
     ) -> None:
         self._registry = registry
@@ -55,6 +63,7 @@ class EnvironmentFactory:
             tmp = Path(tempfile.mkdtemp(prefix="env-", dir=self._tmp_root))
         else:
             tmp = private_tmp
+        credentials = self._credentials(version)
         python_bin = os.path.dirname(self._registry.python_executable)
         env: dict[str, str] = {
             # unreserved defaults, which the function's own variables may override
@@ -84,14 +93,14 @@ class EnvironmentFactory:
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(version.memory_size),
                 "AWS_LAMBDA_FUNCTION_VERSION": version.version,
                 "AWS_LAMBDA_LOG_GROUP_NAME": version.log_group,
-                "AWS_ACCESS_KEY_ID": self._credentials.access_key_id,
-                "AWS_SECRET_ACCESS_KEY": self._credentials.secret_access_key,
+                "AWS_ACCESS_KEY_ID": credentials.access_key_id,
+                "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
                 "LAMBDA_TASK_ROOT": str(task_root),
                 "LAMBDA_RUNTIME_DIR": str(Path(launch.argv[-1]).parent),
             }
         )
-        if self._credentials.session_token:
-            env["AWS_SESSION_TOKEN"] = self._credentials.session_token
+        if credentials.session_token:
+            env["AWS_SESSION_TOKEN"] = credentials.session_token
         if launch.execution_env:
             env["AWS_EXECUTION_ENV"] = launch.execution_env
         return EnvironmentSpec(
@@ -107,4 +116,5 @@ class EnvironmentFactory:
             ),
             region=self._region,
             tmp_dir=tmp if private_tmp is None else None,
+            credentials_expire=credentials.expiration,
         )

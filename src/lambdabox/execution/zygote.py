@@ -32,7 +32,50 @@ log = logging.getLogger("lambdabox.zygote")
 ZYGOTE_SCRIPT = Path(__file__).resolve().parents[1] / "runtimes" / "python" / "zygote.py"
 
 
-class _ForkedProcess(ConfinedProcess):
+class FdSender:
+    """Sends messages with descriptors on one non-blocking socket. When its buffer is full (a burst of
+    cold starts queues more requests than it holds), senders wait for it to drain, taking turns: the
+    event loop keeps one writer callback per descriptor."""
+
+    def __init__(self, channel: socket.socket) -> None:
+        self._channel = channel
+        self._turn = asyncio.Lock()
+
+    async def send(self, message: bytes, fds: list[int]) -> None:
+        if not self._turn.locked():
+            try:
+                socket.send_fds(self._channel, [message], fds)
+                return
+            except BlockingIOError:
+                pass
+        async with self._turn:
+            await self._send_when_writable(message, fds)
+
+    async def _send_when_writable(self, message: bytes, fds: list[int]) -> None:
+        loop = asyncio.get_running_loop()
+        fd = self._channel.fileno()
+        while True:
+            try:
+                socket.send_fds(self._channel, [message], fds)
+                return
+            except BlockingIOError:
+                writable: asyncio.Future[None] = loop.create_future()
+
+                def ready(done: asyncio.Future[None] = writable) -> None:
+                    if not done.done():
+                        done.set_result(None)
+
+                loop.add_writer(fd, ready)
+                try:
+                    await writable
+                finally:
+                    loop.remove_writer(fd)
+
+
+class ForkedProcess(ConfinedProcess):
+    """A process forked by another process of ours (the zygote, a SnapStart template), which reports its
+    exit status to us (`exited`)."""
+
     def __init__(self, pid: int, output_fd: int, confinement: Confinement | None) -> None:
         super().__init__(pid, confinement)
         self.output_fd = output_fd
@@ -57,9 +100,10 @@ class Zygote:
             self._env["LAMBDABOX_JAIL"] = json.dumps(config)
         self._process: subprocess.Popen[bytes] | None = None
         self._channel: socket.socket | None = None
+        self._sender: FdSender | None = None
         self._ready: asyncio.Future[None] | None = None
         self._pending: dict[int, asyncio.Future[int]] = {}
-        self._children: dict[int, _ForkedProcess] = {}
+        self._children: dict[int, ForkedProcess] = {}
         self._ids = itertools.count(1)
 
     async def start(self) -> None:
@@ -79,6 +123,7 @@ class Zygote:
         theirs.close()
         ours.setblocking(False)
         self._channel = ours
+        self._sender = FdSender(ours)
         loop.add_reader(ours.fileno(), self._on_message)
         await asyncio.shield(self._ready)
 
@@ -149,8 +194,10 @@ class Zygote:
         if confinement is not None:
             message["jail"] = confinement.plan
         try:
+            fds = [write_fd] if spec.snapshot_channel is None else [write_fd, spec.snapshot_channel]
             try:
-                socket.send_fds(self._channel, [json.dumps(message).encode()], [write_fd])
+                assert self._sender is not None
+                await self._sender.send(json.dumps(message).encode(), fds)
             finally:
                 os.close(write_fd)
             pid = await future
@@ -161,7 +208,7 @@ class Zygote:
                 release_later(confinement)
             raise
         os.set_blocking(read_fd, False)
-        child = _ForkedProcess(pid, read_fd, confinement)
+        child = ForkedProcess(pid, read_fd, confinement)
         self._children[pid] = child
         return child
 

@@ -33,6 +33,7 @@ def report_line(
     init_duration_ms: float | None,
     status: str | None = None,
     error_type: str | None = None,
+    restore_duration_ms: float | None = None,
 ) -> str:
     line = (
         f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
@@ -41,6 +42,11 @@ def report_line(
     )
     if init_duration_ms is not None:
         line += f"Init Duration: {init_duration_ms:.2f} ms\t"
+    if restore_duration_ms is not None:  # SnapStart: the environment was restored, not initialized
+        line += (
+            f"Restore Duration: {restore_duration_ms:.2f} ms\t"
+            f"Billed Restore Duration: {billed_ms(restore_duration_ms)} ms\t"
+        )
     if status is not None:
         line += f"Status: {status}\t"
         if error_type is not None:
@@ -48,13 +54,18 @@ def report_line(
     return line + "\n"
 
 
-def init_start_line(runtime: str, region: str) -> str:
+def init_start_line(runtime: str, region: str, phase: str = "INIT_START") -> str:
+    """The first line of an environment's stream (`RESTORE_START` when SnapStart restored it)."""
     family, _, number = runtime.partition("python")
     version_name = f"python:{number}" if family == "" and number else runtime
     return (
-        f"INIT_START Runtime Version: {version_name}.lambdabox\t"
+        f"{phase} Runtime Version: {version_name}.lambdabox\t"
         f"Runtime Version ARN: arn:aws:lambda:{region}::runtime:lambdabox-{runtime}\n"
     )
+
+
+def restore_report_line(restore_duration_ms: float) -> str:
+    return f"RESTORE_REPORT Restore Duration: {restore_duration_ms:.2f} ms\n"
 
 
 def timeout_line(request_id: str, timeout_s: float) -> str:

@@ -139,6 +139,7 @@ class ObjectStore(Protocol):
     ) -> None: ...  # bool: empty
 
     def new_blob(self) -> BlobWriter: ...
+    def new_small_blob(self) -> BlobWriter: ...  # a PutObject body: stored with its record while small
     def clone_blob(self, source: S3Object) -> BlobWriter | None: ...  # sealed; None if `source` is gone
     def put_object(
         self, record: S3Object, check: Callable[[Bucket | None, S3Object | None], S3Object | None]

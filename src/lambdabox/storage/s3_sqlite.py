@@ -5,10 +5,15 @@ Write protocol (crash-safe at every step, last committer wins):
 1. the bytes go to `tmp/<blob>` and are fsynced (`BlobWriter.seal`);
 2. the object record naming the blob is committed; the blob it replaces is noted in `s3_garbage` in the
    same transaction;
-3. `tmp/<blob>` is renamed into `blobs/<xx>/<blob>` and the directory fsynced;
+3. `tmp/<blob>` is renamed into `blobs/<xx>/<blob>` (a rename lost in a crash is redone at start);
 4. the replaced blob is unlinked and its garbage note removed.
 At start, a sealed blob still in `tmp/` that a record names is finished (step 3), any other temp file is
-removed, and noted garbage is unlinked. Readers open the blob a record names; a blob is only unlinked
+removed, and noted garbage is unlinked.
+
+Small objects (PutObject bodies up to `INLINE_MAX` bytes) skip the file system: their bytes are a row of
+`s3_inline`, inserted in the very transaction that commits the record naming them (blob ids `i:<hex>`), so
+the object and its bytes become durable together, without a file to create, fsync, rename and fsync the
+directory of. A body that grows past the limit while it arrives continues as a file. Readers open the blob a record names; a blob is only unlinked
 after no record names it, and an open file stays readable, so nobody ever sees a torn object.
 
 Versions: `s3_objects` holds the latest version of a key when it is an object (what ListObjects shows);
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import threading
 import time
@@ -56,7 +62,10 @@ CREATE TABLE IF NOT EXISTS s3_parts (
     upload_id TEXT NOT NULL, number INTEGER NOT NULL, blob TEXT NOT NULL, doc BLOB NOT NULL,
     PRIMARY KEY (upload_id, number)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS s3_parts_by_blob ON s3_parts (blob);
+CREATE TABLE IF NOT EXISTS s3_inline (blob TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
 """
+INLINE_MAX = 64 * 1024
+INLINE_PREFIX = "i:"
 
 _encode = msgspec.json.encode
 _bucket_decoder = msgspec.json.Decoder(Bucket)
@@ -75,14 +84,6 @@ class Written:
     record: S3Object
     replaced: S3Object | None
     garbage: tuple[str, ...]
-
-
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 class FileBlobWriter:
@@ -130,6 +131,70 @@ class FileBlobWriter:
             self._path.unlink()
 
 
+class SmallBlobWriter:
+    """A body kept in memory while it is small: sealed, it waits in `pending` for the transaction that
+    commits its record (which stores it in `s3_inline`); past `INLINE_MAX` it spills into a file."""
+
+    def __init__(self, store: SqliteObjectStore) -> None:
+        self._store = store
+        self._blob_id = INLINE_PREFIX + uuid.uuid4().hex
+        self._buffer = bytearray()
+        self._file: FileBlobWriter | None = None
+
+    @property
+    def blob_id(self) -> str:
+        return self._file.blob_id if self._file is not None else self._blob_id
+
+    @property
+    def in_memory(self) -> bool:
+        return self._file is None
+
+    def write(self, data: bytes) -> None:
+        if self._file is None and len(self._buffer) + len(data) <= INLINE_MAX:
+            self._buffer += data
+            return
+        if self._file is None:
+            self._file = self._store.new_blob()
+            self._file.write(bytes(self._buffer))
+            self._buffer = bytearray()
+        self._file.write(data)
+
+    def seal(self) -> None:
+        if self._file is not None:
+            self._file.seal()
+        else:
+            self._store.stage_inline(self._blob_id, bytes(self._buffer))
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.discard()
+        self._store.unstage_inline(self._blob_id)
+
+
+class _InlineClone:
+    """A copy of a small object's bytes (CopyObject), staged like a sealed SmallBlobWriter."""
+
+    in_memory = True
+
+    def __init__(self, store: SqliteObjectStore, data: bytes) -> None:
+        self._store = store
+        self._blob_id = INLINE_PREFIX + uuid.uuid4().hex
+        store.stage_inline(self._blob_id, data)
+
+    @property
+    def blob_id(self) -> str:
+        return self._blob_id
+
+    def write(self, data: bytes) -> None:
+        raise RuntimeError("a cloned blob cannot be written")
+
+    def seal(self) -> None:
+        pass
+
+    def discard(self) -> None:
+        self._store.unstage_inline(self._blob_id)
+
+
 class _LinkedBlob:
     """A clone of an existing blob: a hard link, already as durable as its source."""
 
@@ -164,6 +229,12 @@ class SqliteObjectStore:
                 self._db.execute(statement)
         self._sequence_lock = threading.Lock()
         self._last_sequence = 0
+        self._staged: dict[str, bytes] = {}  # sealed small bodies waiting for their record's transaction
+        # Buckets are read several times per request and change rarely: committed state is cached; a
+        # change bumps the generation, so a read that raced with it is not cached.
+        self._buckets: dict[str, Bucket | None] = {}
+        self._bucket_generation = 0
+        self._bucket_lock = threading.Lock()
         self._recover()
 
     # -- recovery --------------------------------------------------------------------------------------
@@ -186,17 +257,25 @@ class SqliteObjectStore:
         return self._blobs / blob[:2] / blob
 
     def _publish(self, blob: str) -> None:
+        if blob.startswith(INLINE_PREFIX):
+            return  # stored with its record
         target = self._final(blob)
         target.parent.mkdir(exist_ok=True)
         try:
             os.rename(self._tmp / blob, target)
         except FileNotFoundError:
             return  # already replaced and collected by a later writer
-        _fsync_dir(target.parent)
+        # No directory fsync: a rename lost in a crash leaves the blob in tmp/, named by its record,
+        # and _recover finishes it at start.
 
     def _collect(self, blob: str) -> None:
         if not blob:
             return  # a delete marker has no bytes
+        if blob.startswith(INLINE_PREFIX):
+            with self._db.transaction():
+                self._db.execute("DELETE FROM s3_inline WHERE blob = ?", (blob,))
+                self._db.execute("DELETE FROM s3_garbage WHERE blob = ?", (blob,))
+            return
         for path in (self._tmp / blob, self._final(blob)):
             path.unlink(missing_ok=True)
         self._db.execute("DELETE FROM s3_garbage WHERE blob = ?", (blob,))
@@ -222,17 +301,38 @@ class SqliteObjectStore:
 
     # -- buckets ---------------------------------------------------------------------------------------
     def create_bucket(self, bucket: Bucket) -> bool:
-        with self._db.transaction():
-            if self._db.execute("SELECT 1 FROM s3_buckets WHERE name = ?", (bucket.name,)):
-                return False
-            self._db.execute(
-                "INSERT INTO s3_buckets (name, doc) VALUES (?, ?)", (bucket.name, _encode(bucket))
-            )
+        try:
+            with self._db.transaction():
+                if self._db.execute("SELECT 1 FROM s3_buckets WHERE name = ?", (bucket.name,)):
+                    return False
+                self._db.execute(
+                    "INSERT INTO s3_buckets (name, doc) VALUES (?, ?)", (bucket.name, _encode(bucket))
+                )
+        finally:
+            self._bucket_changed(bucket.name)
         return True
 
     def get_bucket(self, name: str) -> Bucket | None:
+        if self._db.in_transaction:
+            return self._read_bucket(name)
+        with self._bucket_lock:
+            if name in self._buckets:
+                return self._buckets[name]
+            generation = self._bucket_generation
+        bucket = self._read_bucket(name)
+        with self._bucket_lock:
+            if generation == self._bucket_generation and not self._db.in_transaction:
+                self._buckets[name] = bucket
+        return bucket
+
+    def _read_bucket(self, name: str) -> Bucket | None:
         rows = self._db.execute("SELECT doc FROM s3_buckets WHERE name = ?", (name,))
         return _bucket_decoder.decode(rows[0][0]) if rows else None
+
+    def _bucket_changed(self, name: str) -> None:
+        with self._bucket_lock:
+            self._bucket_generation += 1
+            self._buckets.pop(name, None)
 
     def list_buckets(self) -> list[Bucket]:
         return [
@@ -241,31 +341,37 @@ class SqliteObjectStore:
         ]
 
     def update_bucket(self, name: str, change: Callable[[Bucket | None], Bucket]) -> Bucket:
-        with self._db.transaction():
-            updated = change(self.get_bucket(name))
-            self._db.execute("UPDATE s3_buckets SET doc = ? WHERE name = ?", (_encode(updated), name))
+        try:
+            with self._db.transaction():
+                updated = change(self.get_bucket(name))
+                self._db.execute("UPDATE s3_buckets SET doc = ? WHERE name = ?", (_encode(updated), name))
+        finally:
+            self._bucket_changed(name)
         return updated
 
     def delete_bucket(self, name: str, check: Callable[[Bucket | None, bool], None]) -> None:
         """Only when no version or delete marker is left; uploads in progress go with the bucket."""
-        with self._db.transaction():
-            empty = not self._db.execute(
-                "SELECT 1 FROM s3_objects WHERE bucket = ?1 UNION ALL "
-                "SELECT 1 FROM s3_versions WHERE bucket = ?1 LIMIT 1",
-                (name,),
-            )
-            check(self.get_bucket(name), empty)
-            self._db.execute("DELETE FROM s3_buckets WHERE name = ?", (name,))
-            parts = [
-                str(blob)
-                for (blob,) in self._db.execute(
-                    "DELETE FROM s3_parts WHERE upload_id IN "
-                    "(SELECT upload_id FROM s3_uploads WHERE bucket = ?) RETURNING blob",
+        try:
+            with self._db.transaction():
+                empty = not self._db.execute(
+                    "SELECT 1 FROM s3_objects WHERE bucket = ?1 UNION ALL "
+                    "SELECT 1 FROM s3_versions WHERE bucket = ?1 LIMIT 1",
                     (name,),
                 )
-            ]
-            self._db.execute("DELETE FROM s3_uploads WHERE bucket = ?", (name,))
-            self.note_garbage(parts)
+                check(self.get_bucket(name), empty)
+                self._db.execute("DELETE FROM s3_buckets WHERE name = ?", (name,))
+                parts = [
+                    str(blob)
+                    for (blob,) in self._db.execute(
+                        "DELETE FROM s3_parts WHERE upload_id IN "
+                        "(SELECT upload_id FROM s3_uploads WHERE bucket = ?) RETURNING blob",
+                        (name,),
+                    )
+                ]
+                self._db.execute("DELETE FROM s3_uploads WHERE bucket = ?", (name,))
+                self.note_garbage(parts)
+        finally:
+            self._bucket_changed(name)
         self.collect(parts)
 
     # -- blobs -----------------------------------------------------------------------------------------
@@ -273,7 +379,20 @@ class SqliteObjectStore:
         blob = uuid.uuid4().hex
         return FileBlobWriter(self._tmp / blob, blob)
 
-    def clone_blob(self, source: S3Object) -> _LinkedBlob | None:
+    def new_small_blob(self) -> SmallBlobWriter:
+        """For a body that is likely small (a PutObject): kept in the database if it stays small."""
+        return SmallBlobWriter(self)
+
+    def stage_inline(self, blob: str, data: bytes) -> None:
+        self._staged[blob] = data
+
+    def unstage_inline(self, blob: str) -> None:
+        self._staged.pop(blob, None)
+
+    def clone_blob(self, source: S3Object) -> _LinkedBlob | _InlineClone | None:
+        if source.blob.startswith(INLINE_PREFIX):
+            rows = self._db.execute("SELECT data FROM s3_inline WHERE blob = ?", (source.blob,))
+            return _InlineClone(self, bytes(rows[0][0])) if rows else None
         blob = uuid.uuid4().hex
         target = self._tmp / blob
         for path in (self._final(source.blob), self._tmp / source.blob, self._final(source.blob)):
@@ -290,6 +409,9 @@ class SqliteObjectStore:
     def open_named(self, blob: str) -> BinaryIO | None:
         if not blob:
             return None
+        if blob.startswith(INLINE_PREFIX):
+            rows = self._db.execute("SELECT data FROM s3_inline WHERE blob = ?", (blob,))
+            return io.BytesIO(rows[0][0]) if rows else None
         for path in (self._final(blob), self._tmp / blob, self._final(blob)):
             try:
                 return open(path, "rb", buffering=0)
@@ -340,6 +462,11 @@ class SqliteObjectStore:
         if record.delete_marker:
             self._keep(record)
         else:
+            if record.blob.startswith(INLINE_PREFIX):
+                data = self._staged.pop(record.blob, None)
+                if data is None:
+                    raise RuntimeError(f"the bytes of {record.blob} were not staged")
+                self._db.execute("INSERT INTO s3_inline (blob, data) VALUES (?, ?)", (record.blob, data))
             self._db.execute(
                 "INSERT INTO s3_objects (bucket, key, blob, doc) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(bucket, key) DO UPDATE SET blob = excluded.blob, doc = excluded.doc",

@@ -74,6 +74,11 @@ class Database:
             if outer:
                 self._conn.execute("COMMIT")
 
+    @property
+    def in_transaction(self) -> bool:
+        """Is a transaction open (in any thread)? Caches of committed state are bypassed meanwhile."""
+        return self._depth > 0
+
     def execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._conn.execute(sql, args).fetchall()

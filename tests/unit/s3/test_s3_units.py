@@ -15,12 +15,13 @@ from lambdabox.api.s3.chunked import AwsChunkedDecoder
 from lambdabox.api.s3.service import ROOTS
 from lambdabox.aws.model import load_service_model
 from lambdabox.aws.rest_xml import RestXmlProtocol
+from lambdabox.core.resource_policy import service_may_invoke
 from lambdabox.core.s3.checksums import Digests, encode
 from lambdabox.core.s3.conditions import Preconditions, byte_range, failed_read_condition
 from lambdabox.core.s3.listing import list_page
 from lambdabox.core.s3.models import Bucket, S3Object
 from lambdabox.core.s3.names import bucket_name_problem, event_key
-from lambdabox.core.s3.notifications import SUPPORTED_EVENTS, allows_s3
+from lambdabox.core.s3.notifications import SUPPORTED_EVENTS
 from lambdabox.errors import AwsError
 from lambdabox.storage.s3_sqlite import SqliteObjectStore
 from lambdabox.storage.sqlite import Database
@@ -129,11 +130,19 @@ def test_supported_events_are_the_models_enum() -> None:
 
 
 def test_policy_statements_that_let_s3_invoke() -> None:
+    function = "arn:aws:lambda:us-east-1:000000000000:function:f"
     base = {
         "Effect": "Allow",
         "Principal": {"Service": "s3.amazonaws.com"},
         "Action": "lambda:InvokeFunction",
+        "Resource": function,
     }
+
+    def allows_s3(statement: dict[str, object], bucket: str, account: str) -> bool:
+        return service_may_invoke(
+            [statement], "s3.amazonaws.com", function, f"arn:aws:s3:::{bucket}", account
+        )
+
     assert allows_s3(base, "b", "000000000000")
     arn_like = {**base, "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::b*"}}}
     assert allows_s3(arn_like, "bucket", "000000000000")
@@ -141,6 +150,7 @@ def test_policy_statements_that_let_s3_invoke() -> None:
     account = {**base, "Condition": {"StringEquals": {"AWS:SourceAccount": "111111111111"}}}
     assert not allows_s3(account, "b", "000000000000")
     assert not allows_s3({**base, "Principal": {"Service": "sns.amazonaws.com"}}, "b", "000000000000")
+    assert not allows_s3({**base, "Resource": function + ":1"}, "b", "000000000000")
 
 
 def test_routing_uses_subresources_and_required_members() -> None:

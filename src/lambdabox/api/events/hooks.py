@@ -1,10 +1,12 @@
 """`/_lambdabox/scheduler`: test hooks into the EventBridge scheduler, served only when the server runs
 with `LAMBDABOX_TEST_HOOKS=1` (they are unauthenticated, like every /_lambdabox/ endpoint):
 
-- `GET /_lambdabox/scheduler` → `{"now", "startedAt", "rules": [{"arn", "nextFire"}]}` (epoch seconds);
+- `GET /_lambdabox/scheduler` → `{"now", "startedAt", "rules": [{"arn", "nextFire"}], "schedules": [...]}`
+  (epoch seconds; `schedules`: EventBridge Scheduler's, `nextFire` including any flexible-window delay);
 - `POST /_lambdabox/scheduler/tick[?now=<epoch seconds>]` → sets the platform clock to `now` (it keeps
   running from there) and runs one scheduler pass at once: `{"now", "fired": [{"rule", "time", "targets",
-  "delivered"}]}`. Tests use it to reach a due time without waiting for it.
+  "delivered"}]}` (`rule`: the ARN of the rule or schedule that fired), then wakes the scheduler loop.
+  Tests use it to reach a due time without waiting for it.
 """
 
 from __future__ import annotations
@@ -37,8 +39,11 @@ class SchedulerHook:
         return _json(404, {"message": f"No such Lambdabox endpoint: {request.raw_path}"})
 
     def _state(self) -> WireResponse:
-        rules = [{"arn": arn, "nextFire": due} for arn, due in self._scheduler.upcoming()]
-        return _json(200, {"now": self._clock.now(), "startedAt": self._scheduler.started_at, "rules": rules})
+        kinds = {
+            kind: [{"arn": arn, "nextFire": due} for arn, due in items]
+            for kind, items in self._scheduler.state().items()
+        }
+        return _json(200, {"now": self._clock.now(), "startedAt": self._scheduler.started_at, **kinds})
 
     def _tick(self, now: str | None) -> WireResponse:
         if now is not None:
@@ -51,7 +56,8 @@ class SchedulerHook:
             self._clock.set(moment)
         at = self._clock.now()
         fired = [
-            {"rule": f.rule_arn, "time": f.due, "targets": f.targets, "delivered": f.delivered}
+            {"rule": f.arn, "time": f.due, "targets": f.targets, "delivered": f.delivered}
             for f in self._scheduler.run_due(at)
         ]
+        self._scheduler.wake()  # the loop's sleep was computed on the old clock
         return _json(200, {"now": at, "fired": fired})

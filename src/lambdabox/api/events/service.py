@@ -8,6 +8,8 @@ from lambdabox.aws.json_protocol import JsonProtocol
 from lambdabox.aws.model import load_service_model
 from lambdabox.aws.wire import WireRequest, WireResponse
 from lambdabox.core.events.service import EventsService
+from lambdabox.core.iam.actions import events_checks
+from lambdabox.core.iam.authorizer import Authorizer
 
 HANDLERS: dict[str, Handler] = {
     "CreateEventBus": buses.create_event_bus,
@@ -33,11 +35,24 @@ HANDLERS: dict[str, Handler] = {
 
 
 class EventsApi:
-    def __init__(self, events: EventsService) -> None:
+    def __init__(self, events: EventsService, authorizer: Authorizer | None = None) -> None:
         self._events = events
+        self._authorizer = authorizer  # IAM authorization of every call (None: authentication is off)
         self.protocol = JsonProtocol(load_service_model("events"))
 
     async def handle(self, request: WireRequest) -> WireResponse:
         return self.protocol.answer(
-            request, HANDLERS, self._events, service="EventBridge", internal_code="InternalException"
+            request,
+            HANDLERS,
+            self._events,
+            service="EventBridge",
+            internal_code="InternalException",
+            authorize=None
+            if self._authorizer is None
+            else self._authorizer.hook(
+                request.principal_arn,
+                request.client_host,
+                "events",
+                lambda operation, params: events_checks(self._events.names, operation, params),
+            ),
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ class Call:
     request: WireRequest
     request_id: str
     headers: dict[str, str] = field(default_factory=dict)
+    body_stream: AsyncIterator[bytes] | None = None  # a response body sent as it is produced
 
     def ref(self, member: str = "FunctionName", qualifier_member: str | None = "Qualifier") -> FunctionRef:
         qualifier = self.params.get(qualifier_member) if qualifier_member else None

@@ -36,9 +36,6 @@ def config_changes(params: dict[str, Any]) -> ConfigChanges:
     vpc = params.get("VpcConfig") or {}
     if vpc.get("SubnetIds") or vpc.get("SecurityGroupIds"):
         raise _unsupported("VPC configuration")
-    snap = params.get("SnapStart") or {}
-    if snap.get("ApplyOn", "None") != "None":
-        raise _unsupported("SnapStart")
     environment = params.get("Environment")
     logging = params.get("LoggingConfig")
     dead_letter = params.get("DeadLetterConfig")
@@ -66,6 +63,7 @@ def config_changes(params: dict[str, Any]) -> ConfigChanges:
         dead_letter_target=dead_letter.get("TargetArn", "") if dead_letter is not None else None,
         kms_key_arn=params.get("KMSKeyArn"),
         architectures=tuple(params["Architectures"]) if params.get("Architectures") else None,
+        snap_start=(params.get("SnapStart") or {}).get("ApplyOn"),
     )
 
 

@@ -12,7 +12,7 @@ from lambdabox.core.invoke import MAX_CLIENT_CONTEXT
 from lambdabox.errors import AwsError
 
 
-def _client_context(encoded: str | None) -> str | None:
+def client_context(encoded: str | None) -> str | None:
     if not encoded:
         return None
     if len(encoded) > MAX_CLIENT_CONTEXT:
@@ -42,12 +42,12 @@ async def invoke(call: Call) -> Output:
     if invocation_type == "Event":
         call.request_id = invoker.enqueue(ref, payload)
         return {"StatusCode": 202}
-    client_context = _client_context(params.get("ClientContext"))
+    context = client_context(params.get("ClientContext"))
     result = await invoker.invoke(
         ref,
         payload,
         request_id=call.request_id,
-        client_context=client_context,
+        client_context=context,
         tail_logs=params.get("LogType") == "Tail",
     )
     output: dict[str, object] = {

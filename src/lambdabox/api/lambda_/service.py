@@ -7,11 +7,13 @@ import logging
 import uuid
 from typing import Any
 
-from lambdabox.api.lambda_ import functions, invoke, provisioned, settings
+from lambdabox.api.lambda_ import functions, invoke, provisioned, settings, streaming, urls
 from lambdabox.api.lambda_.context import Call, Handler, LambdaDeps
 from lambdabox.aws.model import load_service_model
 from lambdabox.aws.rest_json import RestJsonProtocol
 from lambdabox.aws.wire import WireRequest, WireResponse
+from lambdabox.core.iam.actions import lambda_checks
+from lambdabox.core.iam.authorizer import Authorizer
 from lambdabox.errors import AwsError
 
 log = logging.getLogger("lambdabox.lambda")
@@ -36,6 +38,7 @@ HANDLERS: dict[str, Handler] = {
     "ListVersionsByFunction": functions.list_versions_by_function,
     "Invoke": invoke.invoke,
     "InvokeAsync": invoke.invoke_async,
+    "InvokeWithResponseStream": streaming.invoke_with_response_stream,
     "CreateAlias": settings.create_alias,
     "GetAlias": settings.get_alias,
     "UpdateAlias": settings.update_alias,
@@ -56,6 +59,11 @@ HANDLERS: dict[str, Handler] = {
     "DeleteFunctionEventInvokeConfig": settings.delete_function_event_invoke_config,
     "ListFunctionEventInvokeConfigs": settings.list_function_event_invoke_configs,
     "GetAccountSettings": settings.get_account_settings,
+    "CreateFunctionUrlConfig": urls.create_function_url_config,
+    "GetFunctionUrlConfig": urls.get_function_url_config,
+    "UpdateFunctionUrlConfig": urls.update_function_url_config,
+    "DeleteFunctionUrlConfig": urls.delete_function_url_config,
+    "ListFunctionUrlConfigs": urls.list_function_url_configs,
     "PutProvisionedConcurrencyConfig": provisioned.put_provisioned_concurrency_config,
     "GetProvisionedConcurrencyConfig": provisioned.get_provisioned_concurrency_config,
     "DeleteProvisionedConcurrencyConfig": provisioned.delete_provisioned_concurrency_config,
@@ -64,8 +72,9 @@ HANDLERS: dict[str, Handler] = {
 
 
 class LambdaService:
-    def __init__(self, deps: LambdaDeps) -> None:
+    def __init__(self, deps: LambdaDeps, authorizer: Authorizer | None = None) -> None:
         self._deps = deps
+        self._authorizer = authorizer  # IAM authorization of every call (None: authentication is off)
         self.protocol = RestJsonProtocol(load_service_model("lambda", CONSTRAINTS))
 
     async def handle(self, request: WireRequest) -> WireResponse:
@@ -81,12 +90,21 @@ class LambdaService:
                 )
             params = self.protocol.parse(operation, request, path_params)
             self.protocol.validate(operation, params)
+            if self._authorizer is not None:
+                name = operation.name
+                self._authorizer.authorize(
+                    request.principal_arn,
+                    lambda: lambda_checks(self._deps.account, name, params),
+                    service="lambda",
+                    source_ip=request.client_host,
+                )
             call = Call(self._deps, params, request, request_id)
             output = handler(call)
             if inspect.isawaitable(output):
                 output = await output
             response = self.protocol.serialize(operation, output)
             response.headers.update(call.headers)
+            response.stream = call.body_stream
             request_id = call.request_id
         except AwsError as error:
             response = self.protocol.serialize_error(error)

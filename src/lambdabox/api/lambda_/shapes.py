@@ -35,7 +35,10 @@ def function_configuration(
         "PackageType": version.package_type,
         "Architectures": list(version.architectures),
         "EphemeralStorage": {"Size": version.ephemeral_storage},
-        "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+        "SnapStart": {
+            "ApplyOn": version.snap_start,
+            "OptimizationStatus": "On" if version.snapshotted else "Off",
+        },
         "LoggingConfig": _logging(version),
     }
     if version.environment is not None:

@@ -9,6 +9,8 @@ from lambdabox.api.logs.common import Ctx, Handler
 from lambdabox.aws.json_protocol import JsonProtocol
 from lambdabox.aws.model import load_service_model
 from lambdabox.aws.wire import WireRequest, WireResponse
+from lambdabox.core.iam.actions import logs_checks
+from lambdabox.core.iam.authorizer import Authorizer
 from lambdabox.core.names import Account
 from lambdabox.storage.interfaces import LogStore
 
@@ -36,9 +38,16 @@ HANDLERS: dict[str, Handler] = {
 class LogsService:
     """`flush` writes the function logs still buffered in memory to `store`; it runs before every call."""
 
-    def __init__(self, store: LogStore, flush: Callable[[], None], account: Account) -> None:
+    def __init__(
+        self,
+        store: LogStore,
+        flush: Callable[[], None],
+        account: Account,
+        authorizer: Authorizer | None = None,
+    ) -> None:
         self._ctx = Ctx(store, account)
         self._flush = flush
+        self._authorizer = authorizer  # IAM authorization of every call (None: authentication is off)
         # CloudWatch Logs answers constraint violations as InvalidParameterException.
         self.protocol = JsonProtocol(load_service_model("logs"), validation_code="InvalidParameterException")
 
@@ -50,4 +59,12 @@ class LogsService:
             service="CloudWatch Logs",
             internal_code="ServiceUnavailableException",
             before=self._flush,  # function logs still buffered must be readable
+            authorize=None
+            if self._authorizer is None
+            else self._authorizer.hook(
+                request.principal_arn,
+                request.client_host,
+                "logs",
+                lambda operation, params: logs_checks(self._ctx.account, operation, params),
+            ),
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -45,6 +46,15 @@ class RuntimeBackend(Protocol):
     def post_response(self, request_id: str, body: bytes, content_type: str | None) -> None: ...
     def post_error(self, request_id: str, body: bytes, error_type: str | None) -> None: ...
     def post_init_error(self, body: bytes, error_type: str | None) -> None: ...
+    def restore_next(self) -> None: ...  # SnapStart: the runtime finished Init and its before-snapshot hooks
+    def post_restore_error(
+        self, body: bytes, error_type: str | None
+    ) -> None: ...  # an after-restore hook failed
+    # Streamed responses (`Lambda-Runtime-Function-Response-Mode: streaming`), chunk by chunk as they
+    # arrive: `open_stream` says whether the invocation takes a stream (else the body is buffered).
+    def open_stream(self, request_id: str, content_type: str | None) -> bool: ...
+    def stream_chunk(self, request_id: str, chunk: bytes) -> None: ...
+    def end_stream(self, request_id: str, error_type: str | None, error_body: bytes) -> None: ...
 
 
 _REASONS = {
@@ -59,9 +69,14 @@ _REASONS = {
 _ACCEPTED = b'{"status":"OK"}'
 
 
+# Decides, from the client's port, whether a connection may use this Runtime API (None: anyone may).
+Admission = Callable[[int], bool]
+
+
 class _Connection(asyncio.Protocol):
-    def __init__(self, backend: RuntimeBackend) -> None:
+    def __init__(self, backend: RuntimeBackend, admit: Admission | None = None) -> None:
         self._backend = backend
+        self._admit = admit
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._url = b""
@@ -69,10 +84,16 @@ class _Connection(asyncio.Protocol):
         self._body: list[bytes] = []
         self._body_size = 0
         self._task: asyncio.Task[None] | None = None
+        self._streaming: bytes | None = None  # the request id of a response being streamed through
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]  # uvloop's transports are not subclasses
+        peer = transport.get_extra_info("peername")
+        if self._admit is not None and not (peer and self._admit(int(peer[1]))):
+            transport.close()  # not a process of this environment
+            self._transport = None
+            return
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -92,6 +113,7 @@ class _Connection(asyncio.Protocol):
     # httptools callbacks
     def on_message_begin(self) -> None:
         self._url = b""
+        self._streaming = None
         self._headers = {}
         self._body = []
         self._body_size = 0
@@ -102,7 +124,29 @@ class _Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers[name.lower()] = value
 
+    def on_headers_complete(self) -> None:
+        headers = self._headers
+        if headers.get(b"lambda-runtime-function-response-mode") != b"streaming":
+            return
+        url = self._url.split(b"?", 1)[0]
+        start, end = PREFIX + b"invocation/", b"/response"
+        if self._parser.get_method() != b"POST" or not url.startswith(start) or not url.endswith(end):
+            return
+        request_id = url[len(start) : -len(end)]
+        content_type = headers.get(b"content-type")
+        try:
+            streamed = self._backend.open_stream(
+                request_id.decode(), content_type.decode() if content_type else None
+            )
+        except RuntimeApiError:
+            return  # answered when the request is complete
+        if streamed:
+            self._streaming = request_id
+
     def on_body(self, body: bytes) -> None:
+        if self._streaming is not None:
+            self._backend.stream_chunk(self._streaming.decode(), body)
+            return
         self._body_size += len(body)
         if self._body_size <= MAX_RESPONSE_BYTES:
             self._body.append(body)
@@ -115,6 +159,26 @@ class _Connection(asyncio.Protocol):
         oversize = self._body_size > MAX_RESPONSE_BYTES
         if method == b"GET" and url == PREFIX + b"invocation/next":
             self._task = asyncio.ensure_future(self._serve_next())
+            return
+        if method == b"GET" and url == PREFIX + b"restore/next":  # SnapStart: Init done, snapshot now
+            try:
+                self._backend.restore_next()
+            except RuntimeApiError as error:
+                self._write_error(error)
+                return
+            self._write(200, b"")
+            return
+        if self._streaming is not None:  # the trailers (if any) arrived as headers
+            try:
+                self._backend.end_stream(
+                    self._streaming.decode(),
+                    _text(headers.get(b"lambda-runtime-function-error-type")),
+                    headers.get(b"lambda-runtime-function-error-body", b""),
+                )
+            except RuntimeApiError as error:
+                self._write_error(error)
+                return
+            self._write(202, _ACCEPTED)
             return
         self._dispatch_post(method, url, headers, body, oversize)
 
@@ -154,6 +218,8 @@ class _Connection(asyncio.Protocol):
         try:
             if path == "init/error":
                 self._backend.post_init_error(body, error_text)
+            elif path == "restore/error":
+                self._backend.post_restore_error(body, error_text)
             elif path.startswith("invocation/") and path.endswith("/response"):
                 request_id = path[len("invocation/") : -len("/response")]
                 mode = headers.get(b"lambda-runtime-function-response-mode")
@@ -227,18 +293,27 @@ class _Connection(asyncio.Protocol):
             self._transport.close()
 
 
+def _text(value: bytes | None) -> str | None:
+    return value.decode() if value else None
+
+
 class RuntimeApiServer:
     """Serves one environment's Runtime API on its own loopback port."""
 
-    def __init__(self, backend: RuntimeBackend, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, backend: RuntimeBackend, host: str = "127.0.0.1", admit: Admission | None = None
+    ) -> None:
         self._backend = backend
         self._host = host
+        self._admit = admit
         self._server: asyncio.Server | None = None
         self.port = 0
 
     async def start(self) -> str:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: _Connection(self._backend), self._host, 0, backlog=16)
+        self._server = await loop.create_server(
+            lambda: _Connection(self._backend, self._admit), self._host, 0, backlog=16
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         return f"{self._host}:{self.port}"
 

@@ -4,7 +4,8 @@ policies with it by default, Signature Version 2.
 
 Anonymous requests get `AccessDenied`, except the two S3 answers without a signature by design: CORS
 preflights (`OPTIONS`) and browser form uploads (`POST` of `multipart/form-data` to a bucket), which carry
-their own signed policy. Public-by-policy reads will join them when bucket policies are enforced.
+their own signed policy. With IAM authorization on, anonymous requests go on to it instead: a bucket
+policy may allow them (public read), else they get `AccessDenied` there.
 """
 
 from __future__ import annotations
@@ -143,6 +144,8 @@ def s3_error(error: SignatureError) -> AwsError:
         return access_denied(error.message, HeadersNotSigned=d["headers_not_signed"])
     if problem is Problem.BAD_TOKEN:
         return AwsError("InvalidToken", "The provided token is malformed or otherwise invalid.", 400)
+    if problem is Problem.EXPIRED_TOKEN:
+        return AwsError("ExpiredToken", "The provided token has expired.", 400)
     if problem in (Problem.UNSUPPORTED, Problem.PAYLOAD_HASH_MISSING):
         return AwsError("InvalidRequest", error.message, 400)
     if problem is Problem.EXPIRES:

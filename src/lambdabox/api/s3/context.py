@@ -32,6 +32,8 @@ class S3Call:
     headers: Mapping[str, str]  # request headers, lower-case names
     body: RequestBody
     requester: Requester
+    # IAM authorization of one key of a DeleteObjects request (key, version id); raises AccessDenied.
+    authorize_delete: Callable[[str, str | None], None] | None = None
 
 
 @dataclass

@@ -4,6 +4,7 @@ CopyObject, DeleteObject and DeleteObjects (versions and delete markers)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, BinaryIO
@@ -199,6 +200,9 @@ def _ranged(record: S3Object, params: Mapping[str, Any], output: dict[str, Any])
 
 async def _stream(handle: BinaryIO, offset: int, length: int) -> AsyncIterator[bytes]:
     try:
+        if isinstance(handle, io.BytesIO):  # a small object, stored in the database
+            yield handle.getbuffer()[offset : offset + length].tobytes()
+            return
         if offset:
             handle.seek(offset)
         remaining = length
@@ -280,6 +284,8 @@ async def delete_objects(call: S3Call) -> S3Result:
             )
             continue
         try:
+            if call.authorize_delete is not None:
+                call.authorize_delete(key, version)
             deletion = await call.deps.objects.delete(bucket, key, call.requester, version)
         except AwsError as error:
             errors.append({"Key": key, "Code": error.code, "Message": error.message})

@@ -73,7 +73,13 @@ def _content(fields: Mapping[str, str]) -> ContentHeaders:
     )
 
 
-async def post_object(call: S3Call, auth: S3Auth | None, clock: Callable[[], float] = time.time) -> S3Result:
+async def post_object(
+    call: S3Call,
+    auth: S3Auth | None,
+    authorize: Callable[[str | None, str], None] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> S3Result:
+    """`authorize(signer, key)`: IAM authorization of the upload (anonymous ones: by the bucket policy)."""
     bucket = call.params["Bucket"]
     call.deps.buckets.get(bucket)
     reader = FormReader(call.headers.get("content-type", ""), call.body.chunks())
@@ -84,12 +90,17 @@ async def post_object(call: S3Call, auth: S3Auth | None, clock: Callable[[], flo
     if file is None:
         raise invalid_argument("POST requires exactly one file upload per request.", "file", "0")
     requester = call.requester
-    if auth is not None:
-        if not signed:
-            raise access_denied()  # anonymous uploads need a bucket policy that allows them (not yet)
-        signer = auth.verify_post(fields)
-        requester = replace(requester, principal_id=f"AWS:{signer.access_key_id}")
     key = fields["key"].replace("${filename}", file.filename)
+    if auth is not None:
+        signer_arn: str | None = None
+        if signed:
+            signer = auth.verify_post(fields)
+            requester = replace(requester, principal_id=f"AWS:{signer.access_key_id}")
+            signer_arn = signer.principal_arn
+        elif authorize is None:
+            raise access_denied()
+        if authorize is not None:
+            authorize(signer_arn, key)  # anonymous uploads need a bucket policy that allows them
     size: SizeRange | None = None
     if "policy" in fields:
         conditions = decode_policy(fields["policy"], datetime.fromtimestamp(clock(), UTC))

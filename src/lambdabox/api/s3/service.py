@@ -30,6 +30,8 @@ from lambdabox.api.s3.body import ClientDisconnected, RequestBody, verify_small_
 from lambdabox.api.s3.context import Handler, S3Call, S3Deps, S3Result
 from lambdabox.aws.model import load_service_model
 from lambdabox.aws.rest_xml import RestXmlProtocol
+from lambdabox.core.iam.actions import s3_checks, s3_delete_check
+from lambdabox.core.iam.authorizer import Authorizer
 from lambdabox.core.s3.models import Requester
 from lambdabox.errors import AwsError
 
@@ -130,12 +132,20 @@ def _headers(scope: Scope) -> dict[str, str]:
 
 
 class S3Api:
-    """`auth`: SigV4 verification of every request (None: authentication is off)."""
+    """`auth`: SigV4 verification of every request; `authorizer`: IAM authorization, bucket policies
+    included (None: authentication is off)."""
 
-    def __init__(self, deps: S3Deps, addressing: Addressing, auth: S3Auth | None = None) -> None:
+    def __init__(
+        self,
+        deps: S3Deps,
+        addressing: Addressing,
+        auth: S3Auth | None = None,
+        authorizer: Authorizer | None = None,
+    ) -> None:
         self._deps = deps
         self._addressing = addressing
         self._auth = auth
+        self._authorizer = authorizer
         self.protocol = RestXmlProtocol(load_service_model("s3"), roots=ROOTS, preferred=("ListBuckets",))
         # Browser requests have no model operation; their outputs are serialized as these.
         self._post_output = self.protocol.model.operation_model("PutObject")  # ETag, encryption headers
@@ -156,6 +166,7 @@ class S3Api:
         requester = Requester(request_id, host_id, client[0], _principal(headers, query_string))
         refused: AwsError | None = None
         signatures = None
+        principal_arn: str | None = None
         if self._auth is not None:
             try:
                 identity = self._auth.authenticate(
@@ -165,9 +176,12 @@ class S3Api:
                     [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]],
                     unquote(path.split("/")[1]) or None,
                     bucket,
-                    anonymous_allowed=_unsigned_by_design(method, path, headers),
+                    # With authorization on, anonymous requests go on: a bucket policy may allow them.
+                    anonymous_allowed=self._authorizer is not None
+                    or _unsigned_by_design(method, path, headers),
                 )
                 signatures = identity.chunks if identity is not None else None
+                principal_arn = identity.key.principal_arn if identity is not None else None
             except AwsError as error:
                 refused = error
         body = RequestBody(receive, headers, signatures)
@@ -180,7 +194,9 @@ class S3Api:
             if refused is not None:
                 raise refused
             query = parse_qsl(query_string, keep_blank_values=True)
-            operation, result = await self._dispatch(method, path, query, headers, body, requester)
+            operation, result = await self._dispatch(
+                method, path, query, headers, body, requester, principal_arn
+            )
             status, out_headers, xml = self.protocol.serialize(operation, result.output)
             if result.status is not None:
                 status = result.status
@@ -212,6 +228,7 @@ class S3Api:
         headers: dict[str, str],
         body: RequestBody,
         requester: Requester,
+        principal_arn: str | None = None,
     ) -> tuple[Any, S3Result]:
         if _unsigned_by_design(method, path, headers):  # no model operation: browser requests
             bucket, _, key = unquote(path).lstrip("/").partition("/")
@@ -220,7 +237,15 @@ class S3Api:
                 call = S3Call(self._deps, "PreflightCors", params, headers, body, requester)
                 return self._empty_output, await cors.preflight(call)
             call = S3Call(self._deps, "PostObject", params, headers, body, requester)
-            return self._post_output, await post_object.post_object(call, self._auth)
+            authorize = None
+            if self._authorizer is not None:
+                authorizer = self._authorizer
+
+                def authorize(signer: str | None, key: str) -> None:
+                    checks = s3_checks("PostObject", {"Bucket": bucket, "Key": key}, headers)
+                    authorizer.authorize(signer, lambda: checks, service="s3", source_ip=requester.source_ip)
+
+            return self._post_output, await post_object.post_object(call, self._auth, authorize)
         operation, path_params = self.protocol.route(method, path, query, headers)
         handler = HANDLERS.get(operation.name)
         if handler is None:
@@ -237,9 +262,45 @@ class S3Api:
                 checked = {k: v for k, v in headers.items() if not k.startswith("x-amz-checksum-")}
             verify_small_body(payload, checked, body.trailers)
         params = self.protocol.parse(operation, path_params, query, headers, payload)
+        if self._authorizer is not None:
+            name = operation.name
+            source = None
+            if name in ("CopyObject", "UploadPartCopy") and params.get("CopySource"):
+                source = objects.copy_source(params["CopySource"])
+            self._authorizer.authorize(
+                principal_arn,
+                lambda: s3_checks(name, params, headers, source),
+                service="s3",
+                source_ip=requester.source_ip,
+            )
         call = S3Call(self._deps, operation.name, params, headers, body, requester)
+        if self._authorizer is not None and operation.name == "DeleteObjects":
+            call.authorize_delete = self._delete_authorizer(
+                self._authorizer, principal_arn, params, requester
+            )
         buckets.check_owner(call)
         return operation, await handler(call)
+
+    @staticmethod
+    def _delete_authorizer(
+        authorizer: Authorizer, principal_arn: str | None, params: dict[str, Any], requester: Requester
+    ) -> Callable[[str, str | None], None]:
+        """DeleteObjects: each key needs s3:DeleteObject; a refused key is an `AccessDenied` entry of the
+        result's errors, as S3 reports it, not a failed request."""
+        bucket = str(params["Bucket"])
+
+        def authorize(key: str, version: str | None) -> None:
+            try:
+                authorizer.authorize(
+                    principal_arn,
+                    lambda: [s3_delete_check(bucket, key, version)],
+                    service="s3",
+                    source_ip=requester.source_ip,
+                )
+            except AwsError:
+                raise AwsError("AccessDenied", "Access Denied", 403) from None
+
+        return authorize
 
 
 class _Reply:

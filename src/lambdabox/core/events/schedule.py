@@ -9,6 +9,11 @@ Both are UTC and minute-grained. A schedule answers two questions, as epoch seco
 Cron follows AWS's dialect of Quartz: day-of-week 1-7 is SUN-SAT, exactly one of day-of-month and
 day-of-week is `?`, `L` (last), `W` (nearest weekday), `LW`, `nL` (last n-day of the month) and `n#k` (k-th
 n-day of the month), names JAN-DEC and SUN-SAT, ranges (wrapping for cyclic fields), lists and steps.
+
+EventBridge Scheduler adds `at(yyyy-mm-ddThh:mm:ss)` (one fire) and a time zone (`parse_in_zone`): cron
+and at() are read on that zone's wall clock. Daylight saving time as AWS: a wall-clock time the spring
+change skips does not fire; one the autumn change repeats fires once, at its first occurrence. Rates are
+fixed durations whatever the zone.
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ from __future__ import annotations
 import calendar
 import math
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lambdabox.errors import AwsError
 
@@ -189,6 +195,7 @@ class Cron:
     months: tuple[int, ...]
     years: tuple[int, ...]
     days: DayRule
+    zone: tzinfo = UTC
 
     @classmethod
     def parse(cls, expression: str) -> Cron:
@@ -213,7 +220,15 @@ class Cron:
 
     def next_after(self, t: float) -> float | None:
         """The first matching minute strictly after `t` (None: the schedule never fires again)."""
-        start = datetime.fromtimestamp(t, UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+        local = datetime.fromtimestamp(t, self.zone).replace(second=0, microsecond=0, tzinfo=None)
+        for wall in self._walls(local + timedelta(minutes=1)):
+            instant = _instant(wall, self.zone)
+            if instant is not None and instant > t:
+                return instant
+        return None
+
+    def _walls(self, start: datetime) -> Iterator[datetime]:
+        """Matching wall-clock minutes from `start` (naive), in order."""
         begin = (start.year, start.month, start.day)
         for year in self.years:
             if year < start.year:
@@ -231,11 +246,71 @@ class Cron:
                         for minute in self.minutes:
                             if today and hour == start.hour and minute < start.minute:
                                 continue
-                            return datetime(year, month, day, hour, minute, tzinfo=UTC).timestamp()
-        return None
+                            yield datetime(year, month, day, hour, minute)
 
     def first_after(self, t: float) -> float | None:
         return self.next_after(t)
 
     def following(self, due: float, now: float) -> float | None:
         return self.next_after(max(due, now))
+
+
+def _instant(wall: datetime, zone: tzinfo) -> float | None:
+    """Epoch seconds of a naive wall-clock time in `zone`: the first of two when the autumn change repeats
+    it, None when the spring change skips it."""
+    aware = wall.replace(tzinfo=zone, fold=0)
+    if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall:
+        return None
+    return aware.timestamp()
+
+
+# -- EventBridge Scheduler: at() and time zones -----------------------------------------------------------
+_AT = re.compile(r"at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)")
+
+
+@dataclass(frozen=True)
+class At:
+    """`at(yyyy-mm-ddThh:mm:ss)`: one fire at that wall-clock time. A time already in the past (before the
+    current minute) never fires."""
+
+    expression: str
+    instant: float
+
+    @classmethod
+    def parse(cls, expression: str, zone: tzinfo) -> At:
+        match = _AT.fullmatch(expression)
+        if match is None:
+            raise invalid_schedule()
+        try:
+            year, month, day, hour, minute, second = (int(part) for part in match.groups())
+            wall = datetime(year, month, day, hour, minute, second)
+        except ValueError:
+            raise invalid_schedule() from None
+        return cls(expression, wall.replace(tzinfo=zone, fold=0).timestamp())
+
+    def first_after(self, t: float) -> float | None:
+        return self.instant if self.instant >= math.floor(t / 60) * 60 else None
+
+    def following(self, due: float, now: float) -> float | None:
+        return None
+
+
+def time_zone(name: str) -> tzinfo | None:
+    """The IANA time zone `name`, or None when there is no such zone."""
+    if not name or name.startswith(("/", ".")) or ".." in name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+@lru_cache(maxsize=1024)
+def parse_in_zone(expression: str, zone_name: str) -> Schedule:
+    """An EventBridge Scheduler expression (at, rate or cron) read in the IANA zone `zone_name` (which
+    the caller has checked); ValidationException as EventBridge words it for rules otherwise."""
+    zone = time_zone(zone_name) or UTC
+    if expression.startswith("at("):
+        return At.parse(expression, zone)
+    schedule = parse_schedule(expression)
+    return replace(schedule, zone=zone) if isinstance(schedule, Cron) else schedule

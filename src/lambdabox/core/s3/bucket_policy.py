@@ -1,7 +1,8 @@
 """Bucket policies: validated as S3 validates them (`MalformedPolicy` with S3's wording), stored as sent.
 
-Enforcement belongs to IAM policy evaluation (it will read the stored text); `is_public` answers
-GetBucketPolicyStatus the simple way: an Allow statement for every principal without a condition.
+Enforcement belongs to IAM policy evaluation (`core/iam/authorizer.py` reads the stored text);
+`is_public` answers GetBucketPolicyStatus the simple way: an Allow statement for every principal without
+a condition.
 """
 
 from __future__ import annotations

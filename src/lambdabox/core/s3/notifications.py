@@ -11,16 +11,15 @@ import base64
 import logging
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
 from lambdabox.core.function_settings import FunctionSettings
 from lambdabox.core.invoke import InvokeService
-from lambdabox.core.names import Account, parse_function_ref
-from lambdabox.core.resource_policy import allows
+from lambdabox.core.names import Account, FunctionRef, parse_function_ref
+from lambdabox.core.resource_policy import invocation_allowed
 from lambdabox.core.s3.errors import invalid_argument, malformed_xml
 from lambdabox.core.s3.events import event_record
 from lambdabox.core.s3.models import (
@@ -123,11 +122,6 @@ def _matches(target: NotificationTarget, change: ObjectChange) -> bool:
     return change.key.startswith(target.prefix) and change.key.endswith(target.suffix)
 
 
-def allows_s3(statement: Mapping[str, Any], bucket: str, account_id: str) -> bool:
-    """Does a resource-policy statement let S3 invoke the function for events of `bucket`?"""
-    return allows(statement, S3_PRINCIPAL, bucket_arn(bucket), account_id)
-
-
 class Notifier:
     def __init__(
         self, store: ObjectStore, settings: FunctionSettings, invoker: InvokeService, account: Account
@@ -202,15 +196,16 @@ class Notifier:
             return target.arn, "The destination queue does not exist"
         if target.kind == "topic":
             return target.arn, "The destination topic does not exist"
-        refused = (f"{target.arn}, null", f"Not authorized to invoke function [{target.arn}]")
         try:
             ref = parse_function_ref(self._account, target.arn)
-            statements = self._settings.statements(ref.name, ref.qualifier)
         except AwsError:
-            return refused
-        if any(allows_s3(statement, bucket, self._account.account_id) for statement in statements):
+            ref = None
+        if ref is not None and self._s3_may_invoke(ref, bucket):
             return None
-        return refused
+        return f"{target.arn}, null", f"Not authorized to invoke function [{target.arn}]"
+
+    def _s3_may_invoke(self, ref: FunctionRef, bucket: str) -> bool:
+        return invocation_allowed(self._settings, self._account, ref, S3_PRINCIPAL, bucket_arn(bucket))
 
     # -- delivery --------------------------------------------------------------------------------------
     def on_change(self, change: ObjectChange, requester: Requester) -> None:
@@ -230,6 +225,8 @@ class Notifier:
         payload = orjson.dumps({"Records": [record]})
         try:
             ref = parse_function_ref(self._account, target.arn)
+            if not self._s3_may_invoke(ref, change.bucket):  # the permission may have been removed since
+                raise AwsError("AccessDeniedException", f"S3 is not authorized to invoke {target.arn}", 403)
             self._invoker.enqueue(ref, payload)
         except AwsError as error:
             log.warning(

@@ -207,7 +207,7 @@ class ObjectService:
         check_key(spec.key)
         check_metadata(spec.metadata)
         self.bucket(spec.bucket)
-        return Upload(self._store.new_blob(), algorithms)
+        return Upload(self._store.new_small_blob(), algorithms)
 
     def precheck_write(self, bucket: str, key: str, conditions: WriteConditions) -> None:
         """Fail a conditional write before its body is read (checked again at commit)."""

@@ -12,6 +12,7 @@ from lambdabox.core.s3.checksums import Digests
 from lambdabox.storage.interfaces import BlobWriter
 
 BUFFER_BYTES = 1 << 20
+SMALL_BYTES = 64 * 1024  # at most this much is hashed (and kept) on the event loop: no thread hand-off
 
 
 class Upload:
@@ -43,6 +44,11 @@ class Upload:
             self._pending = asyncio.ensure_future(self._consume(data))
 
     async def _consume(self, data: bytes) -> None:
+        if len(data) <= SMALL_BYTES and getattr(self._writer, "in_memory", False):
+            self._writer.write(data)  # into memory (or the start of a spill to a file)
+            for update in self._updaters:
+                update(data)
+            return
         await asyncio.gather(
             asyncio.to_thread(self._writer.write, data),
             *(asyncio.to_thread(update, data) for update in self._updaters),
@@ -52,7 +58,10 @@ class Upload:
         """Write what is buffered, make the blob durable, return the raw digests."""
         await self._hand_off()
         await self._hand_off()
-        await asyncio.to_thread(self._writer.seal)
+        if getattr(self._writer, "in_memory", False):
+            self._writer.seal()  # nothing to flush: the bytes are committed with the object's record
+        else:
+            await asyncio.to_thread(self._writer.seal)
         return self._digests.raw()
 
     async def discard(self) -> None:

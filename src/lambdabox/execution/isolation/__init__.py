@@ -58,6 +58,33 @@ class Confinement:
         self.cgroup = cgroup
         self.frozen = False
 
+    def adopt(self, pid: int) -> None:
+        """Move a process that is already running (a SnapStart restore) into this environment's cgroups."""
+        for procs in self.plan.get("cgroups", ()):
+            if procs.endswith("/tasks"):  # `tasks` moves one thread; `cgroup.procs` the whole process
+                procs = procs[: -len("tasks")] + "cgroup.procs"
+            with open(procs, "w") as handle:
+                handle.write(str(pid))
+
+    def pids(self) -> list[int] | None:
+        """The processes in this environment's cgroup (None without one)."""
+        for procs in self.plan.get("cgroups", ()):
+            if procs.endswith("/tasks"):
+                procs = procs[: -len("tasks")] + "cgroup.procs"
+            try:
+                with open(procs) as handle:
+                    return [int(pid) for pid in handle.read().split()]
+            except OSError:
+                return None
+        return None
+
+    def restore_plan(self) -> dict[str, Any] | None:
+        """What a restored copy of a SnapStart template does to itself (jail.restore); None: nothing."""
+        layout = self.layout
+        if not (layout.get("mount_namespace") and layout.get("pid_namespace")):
+            return None
+        return {"tmp": layout["tmp"], "tmp_mb": self.plan["tmp_mb"], "seccomp": layout.get("seccomp")}
+
     def end_init(self) -> None:
         """Init is over: from now on the CPU quota applies."""
         if self.cgroup is not None:
@@ -138,6 +165,8 @@ class Isolation:
             seccomp=base64.b64encode(program).decode() if program and caps.has("seccomp") else None,
             cgroups=groups is not None,
         )
+        if layout["seccomp"] is not None:
+            layout["seccomp_template"] = base64.b64encode(seccomp.build_filter(template=True)).decode()
         controllers = groups.controllers if groups is not None else frozenset()
         version = groups.version if groups is not None else "off"
 
@@ -215,7 +244,9 @@ class Isolation:
     def cgroup_parents(self) -> list[str]:
         return self._cgroups.parents() if self._cgroups is not None else []
 
-    def confine(self, memory_mb: int, ephemeral_mb: int, task_root: Path, cwd: Path) -> Confinement | None:
+    def confine(
+        self, memory_mb: int, ephemeral_mb: int, task_root: Path, cwd: Path, template: bool = False
+    ) -> Confinement | None:
         """Create one new environment's cgroup and its plan; None when isolation is off."""
         if self._layout is None:
             return None
@@ -228,6 +259,7 @@ class Isolation:
             "tmp_mb": ephemeral_mb,
             "task_root": str(task_root),
             "cwd": str(cwd),
+            "template": template,  # a SnapStart template: jail.enter loads the template seccomp filter
         }
         return Confinement(self._layout, plan, cgroup)
 

@@ -82,8 +82,13 @@ class SeccompUnavailable(Exception):
     """libseccomp (or its Python binding) is not there; the reason is the message."""
 
 
-def build_filter() -> bytes:
-    """The filter as classic BPF for this machine's architecture."""
+# What a SnapStart template may still do: its restored copies make their own user, mount and PID
+# namespaces (which an unprivileged process may) before stacking the full filter on this one.
+TEMPLATE_ALLOWED = frozenset({"unshare", "mount"})
+
+
+def build_filter(template: bool = False) -> bytes:
+    """The filter as classic BPF for this machine's architecture (`template`: for SnapStart templates)."""
     try:
         import pyseccomp as sc
     except (ImportError, RuntimeError, OSError) as exc:  # RuntimeError: libseccomp.so not found
@@ -92,6 +97,8 @@ def build_filter() -> bytes:
     program = sc.SyscallFilter(sc.ALLOW)
     program.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)
     for name in BLOCKED:
+        if template and name in TEMPLATE_ALLOWED:
+            continue
         if sc.resolve_syscall(sc.Arch.NATIVE, name) < 0:  # not on this architecture
             continue
         program.add_rule(deny, name)

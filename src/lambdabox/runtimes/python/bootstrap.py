@@ -268,6 +268,19 @@ def main() -> NoReturn:
     config = configure_runtime()
     client = RuntimeClient(address)
     request_handler = init_handler(client, config, handler)
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+        import lambdabox_snapstart  # type: ignore[import-not-found]
+
+        def report(client: RuntimeClient, error_type: str, after_restore: bool) -> None:
+            error_result = lambdabox_errors.build_fault_result(sys.exc_info(), None)  # type: ignore[arg-type]
+            config.log_error(error_result, config.log_sink)
+            body = config.marshaller.to_json(error_result)
+            if after_restore:
+                client.post_restore_error(body, error_type)
+            else:
+                client.post_init_error(body, error_type)
+
+        client = lambdabox_snapstart.snapshot(client, report)  # returns in each restored environment
     run_loop(client, request_handler, config)
 
 

@@ -22,6 +22,8 @@ API_PREFIX = "/2018-06-01/runtime"
 NEXT_PATH = API_PREFIX + "/invocation/next"
 INVOCATION_PATH = API_PREFIX + "/invocation/"
 INIT_ERROR_PATH = API_PREFIX + "/init/error"
+RESTORE_NEXT_PATH = API_PREFIX + "/restore/next"
+RESTORE_ERROR_PATH = API_PREFIX + "/restore/error"
 ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
 XRAY_ERROR_CAUSE_HEADER = "Lambda-Runtime-Function-XRay-Error-Cause"
 INVOCATION_ID_HEADER = "Lambda-Runtime-Invocation-Id"
@@ -245,14 +247,25 @@ class RuntimeClient:
         if not 200 <= response.status < 300:
             self._post_failed(response.status, data, "Failed to post invocation error")
 
-    def post_init_error(self, error_response_data: str, error_type: str) -> None:
+    def post_init_error(self, error_response_data: str, error_type: str, path: str = INIT_ERROR_PATH) -> None:
         headers: list[tuple[str, str | bytes]] = [(ERROR_TYPE_HEADER, error_type.encode())]
-        response, data = self._call("POST", INIT_ERROR_PATH, headers, error_response_data.encode("utf-8"))
+        response, data = self._call("POST", path, headers, error_response_data.encode("utf-8"))
         if response.status != 202:
             raise RuntimeError(
-                f"Request to Lambda Runtime '{INIT_ERROR_PATH}' endpoint failed. "
+                f"Request to Lambda Runtime '{path}' endpoint failed. "
                 f"Reason: '{response.status}'. Response body: '{data!r}'"
             )
+
+    def post_restore_error(self, error_response_data: str, error_type: str) -> None:
+        """SnapStart: an after-restore hook failed."""
+        self.post_init_error(error_response_data, error_type, RESTORE_ERROR_PATH)
+
+    def restore_next(self) -> None:
+        """SnapStart: Init and the before-snapshot hooks are done; the snapshot may be taken."""
+        response, _ = self._call("GET", RESTORE_NEXT_PATH, [])
+        if response.status != 200:
+            _log_runtime_error(f"Failed to get restore/next. Http Response code: {response.status}")
+            self._exit()
 
     @staticmethod
     def _post_failed(status: int, data: bytes, message: str) -> NoReturn:

@@ -185,13 +185,17 @@ def _prepare() -> dict[str, int]:
     return _jail.prepare(_layout) if _jail is not None else {}
 
 
-def _specialize(request: dict[str, Any], output_fd: int, prepared: dict[str, int]) -> None:
-    """Turn this process into one execution environment and run the runtime in it (never returns)."""
-    env: dict[str, str] = request["env"]
+def _specialize(request: dict[str, Any], fds: list[int], prepared: dict[str, int]) -> None:
+    """Turn this process into one execution environment and run the runtime in it (never returns).
+    `fds`: the environment's output pipe, then (SnapStart templates) the channel restores come through."""
+    env: dict[str, str] = dict(request["env"])
     cwd: str = request["cwd"]
+    output_fd = fds[0]
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
     os.close(output_fd)
+    if len(fds) > 1:
+        env["_LAMBDABOX_SNAPSHOT_FD"] = str(fds[1])
     if _jail is not None:
         if request.get("jail") is None:
             raise RuntimeError("an isolated zygote was asked for an environment without its plan")
@@ -274,17 +278,17 @@ class Spares:
         prepared = _prepare()
         _warm_copy_on_write()
         message, fds, _, _ = socket.recv_fds(channel, 1 << 20, 4)
-        if not message or len(fds) != 1:
+        if not message or not 1 <= len(fds) <= 2:
             os._exit(0)
         channel.close()
-        _specialize(json.loads(message), fds[0], prepared)
+        _specialize(json.loads(message), fds, prepared)
 
-    def take(self, message: bytes, output_fd: int) -> int | None:
+    def take(self, message: bytes, fds: list[int]) -> int | None:
         """Hand the request to a spare; its pid, or None when none is ready."""
         while self._ready:
             pid, channel = self._ready.pop(0)
             try:
-                socket.send_fds(channel, [message], [output_fd])
+                socket.send_fds(channel, [message], fds)
             except OSError:  # that spare died: try the next
                 channel.close()
                 continue
@@ -333,23 +337,26 @@ def _spawn(
     spares: Spares,
     wake_r: int,
 ) -> None:
-    if len(fds) != 1:
+    if not 1 <= len(fds) <= 2:
         for fd in fds:
             os.close(fd)
-        control.send(json.dumps({"op": "failed", "id": request["id"], "error": "expected one fd"}).encode())
+        control.send(
+            json.dumps({"op": "failed", "id": request["id"], "error": "expected 1 or 2 fds"}).encode()
+        )
         return
-    pid = spares.take(message, fds[0])
+    pid = spares.take(message, fds)
     if pid is None:  # no spare ready: fork one for this environment right now
         pid = _fork_environment()
         if pid == 0:
-            _run_child(functools.partial(_cold_child, control, wake_r, request, fds[0]))
-    os.close(fds[0])
+            _run_child(functools.partial(_cold_child, control, wake_r, request, fds))
+    for fd in fds:
+        os.close(fd)
     control.send(json.dumps({"op": "spawned", "id": request["id"], "pid": pid}).encode())
 
 
-def _cold_child(control: socket.socket, wake_r: int, request: dict[str, Any], output_fd: int) -> None:
+def _cold_child(control: socket.socket, wake_r: int, request: dict[str, Any], fds: list[int]) -> None:
     _become_environment_process(control, wake_r)
-    _specialize(request, output_fd, _prepare())
+    _specialize(request, fds, _prepare())
 
 
 def _reap(control: socket.socket, spares: Spares) -> None:

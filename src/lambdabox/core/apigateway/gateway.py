@@ -1,0 +1,447 @@
+"""The API Gateway data plane, without sockets: find what a request to an API is for (stage, route or
+resource), authorize it, invoke the Lambda proxy integration synchronously and map the result back.
+
+HTTP APIs answer `{"message": ...}` errors as API Gateway does: 404 Not Found (no stage, deployment or
+route), 401/403 from authorizers, 500 Internal Server Error (function error, malformed result, missing
+permission), 429 Too Many Requests (function throttled), 503 Service Unavailable (integration timeout).
+REST APIs answer 403 Missing Authentication Token for an unknown resource or method, 502 Internal server
+error for a function error or malformed result, 500 when Lambda refuses the call (permission, throttle),
+504 Endpoint request timed out."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import unquote
+
+import orjson
+
+from lambdabox.core.apigateway.authorizers import Authorized, AuthorizerFailed, RouteAuthorizer
+from lambdabox.core.apigateway.cors import apply_cors, is_preflight, preflight
+from lambdabox.core.apigateway.jwt import Forbidden, JwtValidator, Unauthorized
+from lambdabox.core.apigateway.models import (
+    Deployment,
+    HttpApi,
+    Method,
+    Resource,
+    RestApi,
+    RestDeployment,
+    RestStage,
+    Route,
+    Stage,
+)
+from lambdabox.core.apigateway.names import GatewayNames, lambda_arn_of
+from lambdabox.core.apigateway.routing import (
+    DEFAULT_ROUTE,
+    Candidate,
+    PathTemplate,
+    best_match,
+    parse_route_key,
+)
+from lambdabox.core.apigateway.store import ApiGatewayStore
+from lambdabox.core.function_settings import FunctionSettings
+from lambdabox.core.http.payload_v1 import event_v1, response_v1
+from lambdabox.core.http.payload_v2 import event_v2, response_v2
+from lambdabox.core.http.request import HttpRequest, HttpResponse, MalformedResponse
+from lambdabox.core.invoke import InvokeService
+from lambdabox.core.models import InvocationResult
+from lambdabox.core.names import parse_function_ref
+from lambdabox.core.resource_policy import invocation_allowed
+from lambdabox.errors import AwsError
+
+log = logging.getLogger("lambdabox.apigateway")
+
+PRINCIPAL = "apigateway.amazonaws.com"
+_STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
+MAX_REQUEST_BODY = 10 * 1024 * 1024
+
+
+class _Failed(Exception):
+    """The integration could not produce a response; `kind` picks the status each API type answers."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind  # "refused" | "throttled" | "timeout" | "function" | "malformed" | "too-large"
+
+
+# -- the answers of each API type ----------------------------------------------------------------------
+_HTTP_API_ERRORS = {
+    "not-found": (404, "Not Found"),
+    "unauthorized": (401, "Unauthorized"),
+    "forbidden": (403, "Forbidden"),
+    "refused": (500, "Internal Server Error"),
+    "function": (500, "Internal Server Error"),
+    "malformed": (500, "Internal Server Error"),
+    "throttled": (429, "Too Many Requests"),
+    "timeout": (503, "Service Unavailable"),
+    "too-large": (413, "Request Entity Too Large"),
+}
+_REST_API_ERRORS = {
+    "not-found": (403, "Missing Authentication Token", "MissingAuthenticationTokenException"),
+    "forbidden": (403, "Forbidden", "ForbiddenException"),
+    "refused": (500, "Internal server error", "InternalServerErrorException"),
+    "throttled": (500, "Internal server error", "InternalServerErrorException"),
+    "function": (502, "Internal server error", "InternalServerErrorException"),
+    "malformed": (502, "Internal server error", "InternalServerErrorException"),
+    "timeout": (504, "Endpoint request timed out", "InternalServerErrorException"),
+    "too-large": (413, "Request Too Long", "RequestTooLargeException"),
+}
+
+
+def http_api_error(kind: str, request_id: str) -> HttpResponse:
+    status, message = _HTTP_API_ERRORS[kind]
+    headers: list[tuple[str, str]] = [("content-type", "application/json"), ("apigw-requestid", request_id)]
+    if kind == "unauthorized":
+        headers.append(
+            (
+                "www-authenticate",
+                'Bearer scope="" error="invalid_token" error_description="the token is not valid"',
+            )
+        )
+    return HttpResponse(status, tuple(headers), orjson.dumps({"message": message}))
+
+
+def rest_api_error(kind: str, request_id: str) -> HttpResponse:
+    status, message, error_type = _REST_API_ERRORS[kind]
+    headers = (
+        ("content-type", "application/json"),
+        ("x-amzn-RequestId", request_id),
+        ("x-amzn-ErrorType", error_type),
+        ("x-amz-apigw-id", _apigw_id()),
+    )
+    return HttpResponse(status, headers, orjson.dumps({"message": message}))
+
+
+def _apigw_id() -> str:
+    return base64.b64encode(os.urandom(10)).decode()
+
+
+def _trace_id() -> str:
+    return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"
+
+
+@dataclass(frozen=True)
+class _HttpTarget:
+    stage: Stage
+    route_path: str  # the path below the stage
+
+
+class Gateway:
+    def __init__(
+        self,
+        store: ApiGatewayStore,
+        names: GatewayNames,
+        invoker: InvokeService,
+        settings: FunctionSettings,
+        jwt: JwtValidator,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._names = names
+        self._invoker = invoker
+        self._settings = settings
+        self._now = now
+        self._authorizer = RouteAuthorizer(jwt, self._invoke_payload)
+
+    async def handle(self, api_id: str, request: HttpRequest) -> HttpResponse:
+        """Answer `request`; its `raw_path` is the path below the API's endpoint (stage included)."""
+        http_api = self._store.get(HttpApi, api_id, api_id)
+        if http_api is not None:
+            return await self._http_api(http_api, request)
+        rest_api = self._store.get(RestApi, api_id, api_id)
+        if rest_api is not None:
+            return await self._rest_api(rest_api, request)
+        return http_api_error("not-found", _apigw_id())
+
+    # -- invoking the integration ---------------------------------------------------------------------
+    async def _invoke(
+        self, function_uri: str, source_arn: str, payload: bytes, timeout: float
+    ) -> InvocationResult:
+        function_arn = lambda_arn_of(function_uri)
+        if function_arn is None:
+            raise _Failed("refused", f"{function_uri} is not a Lambda function")
+        try:
+            ref = parse_function_ref(self._names.account, function_arn)
+        except AwsError as error:
+            raise _Failed("refused", error.message) from None
+        if not invocation_allowed(self._settings, self._names.account, ref, PRINCIPAL, source_arn):
+            raise _Failed(
+                "refused",
+                f"Execution failed due to configuration error: Invalid permissions on Lambda function "
+                f"{function_arn} (no statement allows {PRINCIPAL} for {source_arn})",
+            )
+        task = asyncio.ensure_future(self._invoker.invoke(ref, payload))
+        task.add_done_callback(_retrieve)
+        try:
+            result = await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            raise _Failed("timeout", f"the integration did not answer within {timeout:g} s") from None
+        except AwsError as error:
+            if error.code == "TooManyRequestsException":
+                raise _Failed("throttled", error.message) from None
+            if error.code == "RequestEntityTooLargeException":
+                raise _Failed("too-large", error.message) from None
+            raise _Failed("refused", f"{error.code}: {error.message}") from None
+        if result.function_error is not None:
+            raise _Failed("function", f"the function failed: {result.payload[:500]!r}")
+        return result
+
+    async def _invoke_payload(self, function_uri: str, source_arn: str, payload: bytes) -> bytes:
+        """For Lambda authorizers (a failure is the authorizer's: 500)."""
+        try:
+            return (await self._invoke(function_uri, source_arn, payload, 10.0)).payload
+        except _Failed as failed:
+            raise AuthorizerFailed(str(failed)) from None
+
+    # -- HTTP APIs ------------------------------------------------------------------------------------
+    def _http_target(self, api_id: str, raw_path: str) -> _HttpTarget | None:
+        stages = {stage.name: stage for stage in self._store.list(Stage, api_id)}
+        first, _, rest = raw_path[1:].partition("/")
+        named = stages.get(unquote(first))
+        if named is not None and named.name != "$default":
+            return _HttpTarget(named, "/" + rest)
+        default = stages.get("$default")
+        return _HttpTarget(default, raw_path) if default is not None else None
+
+    async def _http_api(self, api: HttpApi, request: HttpRequest) -> HttpResponse:
+        request_id = _apigw_id()
+        if api.disable_execute_api_endpoint:
+            return http_api_error("forbidden", request_id)
+        if api.cors is not None and is_preflight(request):
+            return preflight(api.cors, request, request_id)
+        response = await self._http_api_route(api, request, request_id)
+        return apply_cors(api.cors, request, response) if api.cors is not None else response
+
+    async def _http_api_route(self, api: HttpApi, request: HttpRequest, request_id: str) -> HttpResponse:
+        if len(request.body) > MAX_REQUEST_BODY:
+            return http_api_error("too-large", request_id)
+        target = self._http_target(api.api_id, request.raw_path)
+        if target is None or target.stage.deployment_id is None:
+            return http_api_error("not-found", request_id)
+        deployment = self._store.get(Deployment, api.api_id, target.stage.deployment_id)
+        if deployment is None:
+            return http_api_error("not-found", request_id)
+        snapshot = deployment.snapshot
+        candidates: list[Candidate[Route]] = []
+        default_route: Route | None = None
+        for candidate in snapshot.routes:
+            parsed = parse_route_key(candidate.route_key)
+            if parsed is None:
+                default_route = candidate
+            else:
+                candidates.append(Candidate(parsed[0], parsed[1], candidate))
+        match = best_match(candidates, request.method, target.route_path)
+        chosen = match.item if match is not None else default_route
+        if chosen is None:
+            return http_api_error("not-found", request_id)
+        route = chosen
+        path_parameters = match.path_parameters if match is not None else {}
+        integrations = {i.integration_id: i for i in snapshot.integrations}
+        integration = integrations.get(route.integration_id or "")
+        if integration is None:
+            return http_api_error("not-found", request_id)
+        stage = target.stage
+        now = self._now()
+        route_path = match.template.path if match is not None else None
+        arn_tail = f"{request.method}{route_path}" if route_path is not None else DEFAULT_ROUTE
+        source_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{arn_tail}")
+        route_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{request.method}{target.route_path}")
+
+        def build(authorizer: Mapping[str, Any] | None, version: str) -> dict[str, Any]:
+            if version == "2.0":
+                return event_v2(
+                    request,
+                    route_key=route.route_key,
+                    stage=stage.name,
+                    api_id=api.api_id,
+                    domain_prefix=api.api_id,
+                    request_id=request_id,
+                    now=now,
+                    path_parameters=path_parameters,
+                    stage_variables=stage.stage_variables,
+                    authorizer=authorizer,
+                    account_id=self._names.account.account_id,
+                )
+            return event_v1(
+                request,
+                resource=route_path or route.route_key,
+                path=request.path,
+                stage=stage.name,
+                stage_path=request.path,
+                api_id=api.api_id,
+                account_id=self._names.account.account_id,
+                request_id=request_id,
+                now=now,
+                binary=bool(request.body) and not request.is_text_body(),
+                resource_id=route.route_id,
+                path_parameters=path_parameters,
+                stage_variables=stage.stage_variables,
+                authorizer=authorizer,
+                http_api=True,
+            )
+
+        authorized: Authorized | None = None
+        if route.authorization_type != "NONE" and route.authorizer_id is not None:
+            authorizer = next(
+                (a for a in snapshot.authorizers if a.authorizer_id == route.authorizer_id), None
+            )
+            if authorizer is None:
+                return http_api_error("refused", request_id)
+            try:
+                authorized = await self._authorizer.authorize(
+                    route,
+                    authorizer,
+                    request,
+                    source_arn=self._names.execute_arn(api.api_id, f"authorizers/{authorizer.authorizer_id}"),
+                    route_arn=route_arn,
+                    stage_variables=stage.stage_variables,
+                    event=lambda: build(None, authorizer.payload_format_version or "2.0"),
+                )
+            except Unauthorized as refused:
+                log.info("API %s request %s: unauthorized: %s", api.api_id, request_id, refused)
+                return http_api_error("unauthorized", request_id)
+            except Forbidden as refused:
+                log.info("API %s request %s: forbidden: %s", api.api_id, request_id, refused)
+                return http_api_error("forbidden", request_id)
+            except AuthorizerFailed as failed:
+                log.warning("API %s request %s: authorizer failed: %s", api.api_id, request_id, failed)
+                return http_api_error("refused", request_id)
+        version = integration.payload_format_version
+        context = None if authorized is None else (authorized.v2 if version == "2.0" else authorized.v1)
+        event = build(context, version)
+        if integration.integration_type != "AWS_PROXY" or integration.integration_uri is None:
+            log.warning(
+                "API %s: %s integrations are not served by Lambdabox",
+                api.api_id,
+                integration.integration_type,
+            )
+            return http_api_error("refused", request_id)
+        try:
+            result = await self._invoke(
+                with_stage_variables(integration.integration_uri, stage.stage_variables),
+                source_arn,
+                orjson.dumps(event),
+                integration.timeout_ms / 1000,
+            )
+            response = response_v2(result.payload) if version == "2.0" else response_v1(result.payload)
+        except _Failed as failed:
+            log.warning("API %s request %s: %s", api.api_id, request_id, failed)
+            return http_api_error(failed.kind, request_id)
+        except MalformedResponse as malformed:
+            log.warning(
+                "API %s request %s: malformed Lambda proxy response: %s", api.api_id, request_id, malformed
+            )
+            return http_api_error("malformed", request_id)
+        return HttpResponse(
+            response.status, (*response.headers, ("apigw-requestid", request_id)), response.body
+        )
+
+    # -- REST APIs ------------------------------------------------------------------------------------
+    async def _rest_api(self, api: RestApi, request: HttpRequest) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        # REST APIs hand header names to the function as the client sent them; the HTTP server has
+        # lower-cased them, so they are restored to their canonical form (Content-Type, X-Api-Key).
+        request = replace(request, headers=tuple((_canonical(k), v) for k, v in request.headers))
+        first, _, rest = request.raw_path[1:].partition("/")
+        if not first or api.disable_execute_api_endpoint:
+            return rest_api_error("forbidden", request_id)  # the bare endpoint, without a stage
+        stage = self._store.get(RestStage, api.api_id, unquote(first))
+        deployment = (
+            None if stage is None else self._store.get(RestDeployment, api.api_id, stage.deployment_id)
+        )
+        if stage is None or deployment is None:
+            return rest_api_error("not-found", request_id)
+        if len(request.body) > MAX_REQUEST_BODY:
+            return rest_api_error("too-large", request_id)
+        resource_path = "/" + rest
+        candidates: list[Candidate[tuple[Resource, Method]]] = [
+            Candidate(name, PathTemplate.parse(resource.path), (resource, method))
+            for resource in deployment.resources
+            for name, method in resource.methods.items()
+        ]
+        match = best_match(candidates, request.method, resource_path)
+        if match is None or match.item[1].integration is None:
+            return rest_api_error("not-found", request_id)
+        resource, method = match.item
+        integration = method.integration
+        assert integration is not None
+        now = self._now()
+        event = event_v1(
+            request,
+            resource=resource.path,
+            path=unquote(resource_path),
+            stage=stage.name,
+            stage_path=request.path,
+            api_id=api.api_id,
+            account_id=self._names.account.account_id,
+            request_id=request_id,
+            now=now,
+            binary=_is_binary(api, request),
+            resource_id=resource.resource_id,
+            path_parameters=match.path_parameters,
+            stage_variables=stage.variables,
+        )
+        source_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{request.method}{resource.path}")
+        try:
+            result = await self._invoke(
+                with_stage_variables(integration.uri or "", stage.variables),
+                source_arn,
+                orjson.dumps(event),
+                integration.timeout_ms / 1000,
+            )
+            response = response_v1(result.payload)
+        except _Failed as failed:
+            log.warning("REST API %s request %s: %s", api.api_id, request_id, failed)
+            return rest_api_error(failed.kind, request_id)
+        except MalformedResponse as malformed:
+            log.warning(
+                "REST API %s request %s: malformed Lambda proxy response: %s",
+                api.api_id,
+                request_id,
+                malformed,
+            )
+            return rest_api_error("malformed", request_id)
+        extra = (
+            ("x-amzn-RequestId", request_id),
+            ("x-amz-apigw-id", _apigw_id()),
+            ("X-Amzn-Trace-Id", _trace_id()),
+        )
+        return HttpResponse(response.status, (*response.headers, *extra), response.body)
+
+
+def with_stage_variables(uri: str, variables: Mapping[str, str]) -> str:
+    """`${stageVariables.name}` in an integration URI (e.g. a function alias per stage) replaced by the
+    stage's value (an unknown variable becomes empty, as API Gateway does)."""
+    return _STAGE_VARIABLE.sub(lambda m: variables.get(m.group(1), ""), uri) if "${" in uri else uri
+
+
+def _is_binary(api: RestApi, request: HttpRequest) -> bool:
+    """REST APIs hand bodies to the function as text unless the content type is a binary media type."""
+    if not request.body or not api.binary_media_types:
+        return False
+    content_type = (request.header("content-type") or "").split(";", 1)[0].strip().lower()
+    for media in api.binary_media_types:
+        media = media.lower()
+        if media == "*/*" or media == content_type:
+            return True
+        if media.endswith("/*") and content_type.startswith(media[:-1]):
+            return True
+    return False
+
+
+def _canonical(name: str) -> str:
+    return "-".join(part[:1].upper() + part[1:] for part in name.split("-")) if name.islower() else name
+
+
+def _retrieve(task: asyncio.Future[InvocationResult]) -> None:
+    """An invocation that outlived its integration timeout still finishes; its outcome is dropped."""
+    if not task.cancelled():
+        task.exception()

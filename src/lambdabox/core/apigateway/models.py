@@ -1,0 +1,187 @@
+"""API Gateway as frozen records: HTTP APIs (apigatewayv2) and REST APIs (apigateway v1).
+
+A deployment is a snapshot of what an API serves (routes, integrations and authorizers of an HTTP API; the
+resource tree of a REST API); a stage serves its deployment's snapshot, so changes reach clients only when
+deployed (automatically for an HTTP API stage with AutoDeploy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# -- HTTP APIs (apigatewayv2) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cors:
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int | None = None
+    allow_credentials: bool | None = None
+
+
+@dataclass(frozen=True)
+class HttpApi:
+    api_id: str
+    name: str
+    created: float
+    protocol_type: str = "HTTP"
+    route_selection_expression: str = "${request.method} ${request.path}"
+    api_key_selection_expression: str = "$request.header.x-api-key"
+    description: str | None = None
+    version: str | None = None
+    disable_execute_api_endpoint: bool = False
+    disable_schema_validation: bool | None = None
+    ip_address_type: str = "ipv4"
+    cors: Cors | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Integration:
+    integration_id: str
+    integration_type: str
+    integration_uri: str | None = None
+    payload_format_version: str = "2.0"
+    timeout_ms: int = 30000
+    integration_method: str | None = None
+    connection_type: str = "INTERNET"
+    description: str | None = None
+    api_gateway_managed: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    route_id: str
+    route_key: str
+    target: str | None = None
+    authorization_type: str = "NONE"
+    authorizer_id: str | None = None
+    authorization_scopes: tuple[str, ...] = ()
+    api_key_required: bool = False
+    operation_name: str | None = None
+    api_gateway_managed: bool = False
+
+    @property
+    def integration_id(self) -> str | None:
+        if self.target and self.target.startswith("integrations/"):
+            return self.target[len("integrations/") :]
+        return None
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    authorizer_id: str
+    name: str
+    authorizer_type: str  # JWT | REQUEST
+    identity_source: tuple[str, ...] = ()
+    jwt_issuer: str | None = None
+    jwt_audience: tuple[str, ...] = ()
+    authorizer_uri: str | None = None
+    payload_format_version: str | None = None
+    enable_simple_responses: bool = False
+    result_ttl: int = 0
+    identity_validation_expression: str | None = None
+
+
+@dataclass(frozen=True)
+class HttpSnapshot:
+    """What a deployment of an HTTP API serves."""
+
+    routes: tuple[Route, ...] = ()
+    integrations: tuple[Integration, ...] = ()
+    authorizers: tuple[Authorizer, ...] = ()
+
+
+@dataclass(frozen=True)
+class Deployment:
+    deployment_id: str
+    created: float
+    snapshot: HttpSnapshot
+    description: str | None = None
+    auto_deployed: bool = False
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    created: float
+    updated: float
+    auto_deploy: bool = False
+    deployment_id: str | None = None
+    description: str | None = None
+    stage_variables: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    api_gateway_managed: bool = False
+    last_deployment_status_message: str | None = None
+
+
+# -- REST APIs (apigateway v1) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RestIntegration:
+    type: str
+    uri: str | None = None
+    http_method: str | None = None
+    timeout_ms: int = 29000
+    passthrough_behavior: str = "WHEN_NO_MATCH"
+    cache_namespace: str | None = None
+
+
+@dataclass(frozen=True)
+class Method:
+    http_method: str
+    authorization_type: str = "NONE"
+    authorizer_id: str | None = None
+    api_key_required: bool = False
+    operation_name: str | None = None
+    request_parameters: dict[str, bool] = field(default_factory=dict)
+    integration: RestIntegration | None = None
+
+
+@dataclass(frozen=True)
+class Resource:
+    resource_id: str
+    path: str
+    parent_id: str | None = None
+    path_part: str | None = None
+    methods: dict[str, Method] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RestApi:
+    api_id: str
+    name: str
+    created: float
+    root_resource_id: str
+    description: str | None = None
+    version: str | None = None
+    binary_media_types: tuple[str, ...] = ()
+    endpoint_types: tuple[str, ...] = ("EDGE",)
+    api_key_source: str = "HEADER"
+    disable_execute_api_endpoint: bool = False
+    policy: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RestDeployment:
+    deployment_id: str
+    created: float
+    resources: tuple[Resource, ...]
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class RestStage:
+    name: str
+    deployment_id: str
+    created: float
+    updated: float
+    description: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    tracing_enabled: bool = False
+    cache_cluster_enabled: bool = False

@@ -1,0 +1,265 @@
+"""REST APIs (apigateway v1), as far as the Lambda proxy setup goes: the resource tree, methods with
+AWS_PROXY integrations, deployments (snapshots of the tree) and stages."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from lambdabox.core.apigateway.http_apis import bad_request, conflict
+from lambdabox.core.apigateway.models import (
+    Method,
+    Resource,
+    RestApi,
+    RestDeployment,
+    RestIntegration,
+    RestStage,
+)
+from lambdabox.core.apigateway.names import GatewayNames, lambda_arn_of, new_id
+from lambdabox.core.apigateway.routing import ANY, METHODS
+from lambdabox.core.apigateway.store import ApiGatewayStore
+from lambdabox.errors import AwsError
+
+_PATH_PART = re.compile(r"[A-Za-z0-9._:@~!$&'()*+,;=-]+|\{[A-Za-z0-9._-]+\+?\}")
+_STAGE_NAME = re.compile(r"[A-Za-z0-9_]{1,128}")
+
+
+def not_found(message: str) -> AwsError:
+    return AwsError("NotFoundException", message, 404)
+
+
+class RestApiService:
+    def __init__(
+        self, store: ApiGatewayStore, names: GatewayNames, now: Callable[[], float] = time.time
+    ) -> None:
+        self._store = store
+        self.names = names
+        self._now = now
+
+    # -- APIs -----------------------------------------------------------------------------------------
+    def create_api(self, api: RestApi) -> RestApi:
+        for kind in api.endpoint_types:
+            if kind not in ("EDGE", "REGIONAL", "PRIVATE"):
+                raise bad_request(f"Invalid endpoint type {kind}")
+        api = replace(api, api_id=new_id(10), created=self._now(), root_resource_id=new_id(10))
+        with self._store.transaction():
+            self._store.put(api.api_id, api.api_id, api)
+            root = Resource(api.root_resource_id, "/")
+            self._store.put(api.api_id, root.resource_id, root)
+        return api
+
+    def get_api(self, api_id: str) -> RestApi:
+        api = self._store.get(RestApi, api_id, api_id)
+        if api is None:
+            raise not_found("Invalid API identifier specified")
+        return api
+
+    def list_apis(self) -> list[RestApi]:
+        return self._store.list(RestApi)
+
+    def delete_api(self, api_id: str) -> None:
+        self.get_api(api_id)
+        self._store.delete_api(api_id)
+
+    # -- resources ------------------------------------------------------------------------------------
+    def resources(self, api_id: str) -> list[Resource]:
+        self.get_api(api_id)
+        return self._store.list(Resource, api_id)
+
+    def get_resource(self, api_id: str, resource_id: str) -> Resource:
+        self.get_api(api_id)
+        resource = self._store.get(Resource, api_id, resource_id)
+        if resource is None:
+            raise not_found("Invalid Resource identifier specified")
+        return resource
+
+    def create_resource(self, api_id: str, parent_id: str, path_part: str) -> Resource:
+        parent = self.get_resource(api_id, parent_id)
+        if _PATH_PART.fullmatch(path_part) is None:
+            raise bad_request(
+                "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end "
+                "and an optional plus sign before the closing brace."
+            )
+        if parent.path_part is not None and parent.path_part.endswith("+}"):
+            raise bad_request(
+                f"Cannot create a child of a resource with a greedy path variable: {parent.path_part}"
+            )
+        siblings = [r for r in self._store.list(Resource, api_id) if r.parent_id == parent_id]
+        for sibling in siblings:
+            if sibling.path_part == path_part:
+                raise conflict(f"Another resource with the same parent already has this name: {path_part}")
+            if path_part.startswith("{") and (sibling.path_part or "").startswith("{"):
+                raise bad_request(
+                    f"A sibling ({sibling.path_part}) of this resource already has a variable path part "
+                    "-- only one is allowed"
+                )
+        path = f"/{path_part}" if parent.path == "/" else f"{parent.path}/{path_part}"
+        resource = Resource(new_id(6), path, parent_id, path_part)
+        self._store.put(api_id, resource.resource_id, resource)
+        return resource
+
+    def delete_resource(self, api_id: str, resource_id: str) -> None:
+        resource = self.get_resource(api_id, resource_id)
+        if resource.parent_id is None:
+            raise bad_request("Cannot delete the root resource")
+        with self._store.transaction():
+            doomed = {resource_id}
+            everything = self._store.list(Resource, api_id)
+            grew = True
+            while grew:
+                more = {r.resource_id for r in everything if r.parent_id in doomed} - doomed
+                grew = bool(more)
+                doomed |= more
+            for key in doomed:
+                self._store.delete(Resource, api_id, key)
+
+    # -- methods and integrations ---------------------------------------------------------------------
+    def put_method(self, api_id: str, resource_id: str, method: Method) -> Method:
+        resource = self.get_resource(api_id, resource_id)
+        _check_method_name(method.http_method)
+        if method.authorization_type != "NONE":
+            raise bad_request(
+                f"Lambdabox REST APIs support authorizationType NONE only, not {method.authorization_type}"
+            )
+        if method.http_method in resource.methods:
+            raise conflict("Method already exists for this resource")
+        self._store.put(
+            api_id, resource_id, replace(resource, methods={**resource.methods, method.http_method: method})
+        )
+        return method
+
+    def get_method(self, api_id: str, resource_id: str, http_method: str) -> Method:
+        resource = self.get_resource(api_id, resource_id)
+        method = resource.methods.get(http_method.upper())
+        if method is None:
+            raise not_found("Invalid Method identifier specified")
+        return method
+
+    def delete_method(self, api_id: str, resource_id: str, http_method: str) -> None:
+        resource = self.get_resource(api_id, resource_id)
+        self.get_method(api_id, resource_id, http_method)
+        methods = {k: v for k, v in resource.methods.items() if k != http_method.upper()}
+        self._store.put(api_id, resource_id, replace(resource, methods=methods))
+
+    def put_integration(
+        self, api_id: str, resource_id: str, http_method: str, integration: RestIntegration
+    ) -> RestIntegration:
+        method = self.get_method(api_id, resource_id, http_method)
+        if integration.type != "AWS_PROXY":
+            raise bad_request(
+                f"Lambdabox REST APIs support integration type AWS_PROXY only, not {integration.type}"
+            )
+        if integration.http_method is None:
+            raise bad_request("Enumeration value for HttpMethod must be non-empty")
+        _check_method_name(integration.http_method)
+        if integration.uri is None:
+            raise bad_request("Integrations of type 'AWS_PROXY' must include a URI")
+        if lambda_arn_of(integration.uri) is None or not integration.uri.startswith("arn:aws:apigateway:"):
+            raise bad_request("AWS ARN for integration must contain path or action")
+        if not 50 <= integration.timeout_ms <= 29000:
+            raise bad_request("Timeout should be between 50 ms and 29000 ms")
+        integration = replace(integration, cache_namespace=integration.cache_namespace or resource_id)
+        resource = self.get_resource(api_id, resource_id)
+        methods = {**resource.methods, method.http_method: replace(method, integration=integration)}
+        self._store.put(api_id, resource_id, replace(resource, methods=methods))
+        return integration
+
+    def get_integration(self, api_id: str, resource_id: str, http_method: str) -> RestIntegration:
+        integration = self.get_method(api_id, resource_id, http_method).integration
+        if integration is None:
+            raise not_found("No integration defined for method")
+        return integration
+
+    def delete_integration(self, api_id: str, resource_id: str, http_method: str) -> None:
+        method = self.get_method(api_id, resource_id, http_method)
+        self.get_integration(api_id, resource_id, http_method)
+        resource = self.get_resource(api_id, resource_id)
+        methods = {**resource.methods, method.http_method: replace(method, integration=None)}
+        self._store.put(api_id, resource_id, replace(resource, methods=methods))
+
+    # -- deployments and stages -----------------------------------------------------------------------
+    def create_deployment(
+        self,
+        api_id: str,
+        stage_name: str | None,
+        description: str | None,
+        stage_description: str | None,
+        variables: dict[str, str],
+    ) -> RestDeployment:
+        resources = tuple(self.resources(api_id))
+        if not any(r.methods for r in resources):
+            raise bad_request("The REST API doesn't contain any methods")
+        for resource in resources:
+            for method in resource.methods.values():
+                if method.integration is None:
+                    raise bad_request("No integration defined for method")
+        if stage_name is not None:
+            _check_stage_name(stage_name)
+        deployment = RestDeployment(new_id(6), self._now(), resources, description)
+        with self._store.transaction():
+            self._store.put(api_id, deployment.deployment_id, deployment)
+            if stage_name is not None:
+                stage = self._store.get(RestStage, api_id, stage_name)
+                now = deployment.created
+                if stage is None:
+                    stage = RestStage(
+                        stage_name, deployment.deployment_id, now, now, stage_description, variables
+                    )
+                else:
+                    stage = replace(
+                        stage,
+                        deployment_id=deployment.deployment_id,
+                        updated=now,
+                        variables={**stage.variables, **variables},
+                    )
+                self._store.put(api_id, stage_name, stage)
+        return deployment
+
+    def list_deployments(self, api_id: str) -> list[RestDeployment]:
+        self.get_api(api_id)
+        return self._store.list(RestDeployment, api_id)
+
+    def get_deployment(self, api_id: str, deployment_id: str) -> RestDeployment:
+        self.get_api(api_id)
+        deployment = self._store.get(RestDeployment, api_id, deployment_id)
+        if deployment is None:
+            raise not_found("Invalid Deployment identifier specified")
+        return deployment
+
+    def create_stage(self, api_id: str, stage: RestStage) -> RestStage:
+        self.get_deployment(api_id, stage.deployment_id)
+        _check_stage_name(stage.name)
+        if self._store.get(RestStage, api_id, stage.name) is not None:
+            raise conflict("Stage already exists")
+        now = self._now()
+        stage = replace(stage, created=now, updated=now)
+        self._store.put(api_id, stage.name, stage)
+        return stage
+
+    def get_stage(self, api_id: str, name: str) -> RestStage:
+        self.get_api(api_id)
+        stage = self._store.get(RestStage, api_id, name)
+        if stage is None:
+            raise not_found("Invalid Stage identifier specified")
+        return stage
+
+    def list_stages(self, api_id: str, deployment_id: str | None = None) -> list[RestStage]:
+        self.get_api(api_id)
+        stages = self._store.list(RestStage, api_id)
+        return [s for s in stages if deployment_id is None or s.deployment_id == deployment_id]
+
+    def delete_stage(self, api_id: str, name: str) -> None:
+        self.get_stage(api_id, name)
+        self._store.delete(RestStage, api_id, name)
+
+
+def _check_method_name(method: str) -> None:
+    if method not in (*METHODS, ANY):
+        raise bad_request(f"Invalid HttpMethod specified. Valid options are {','.join((*METHODS, ANY))}")
+
+
+def _check_stage_name(name: str) -> None:
+    if _STAGE_NAME.fullmatch(name) is None:
+        raise bad_request("Stage name only allows a-zA-Z0-9_")

@@ -1,0 +1,1 @@
+"""AWS Systems Manager Parameter Store: parameters, versions, labels, hierarchies, SecureString via KMS."""

@@ -1,0 +1,33 @@
+"""The storage contract of EventBridge Scheduler (embedded backend: `storage/scheduler_sqlite.py`).
+
+Writes inside `transaction()` commit together — with the asynchronous-invocation queue too when both live
+in one database, which is what lets a fire settle its schedule and queue its invocation atomically.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from lambdabox.core.scheduler.models import NextFire, PendingDelivery, Schedule, ScheduleGroup
+
+
+class SchedulerStore(Protocol):
+    def transaction(self) -> AbstractContextManager[None]: ...
+    def get_group(self, name: str) -> ScheduleGroup | None: ...
+    def list_groups(self) -> list[ScheduleGroup]: ...  # by name
+    def put_group(self, group: ScheduleGroup) -> None: ...
+    def delete_group(self, name: str) -> None: ...  # with its schedules
+    def get_schedule(self, group: str, name: str) -> Schedule | None: ...
+    def list_schedules(self, group: str | None) -> list[Schedule]: ...  # by group, then name
+    def put_schedule(self, schedule: Schedule, next_fire: NextFire | None) -> None: ...
+    def delete_schedule(self, group: str, name: str) -> None: ...
+    def next_fire(self, group: str, name: str) -> NextFire | None: ...
+    def set_next_fire(self, group: str, name: str, next_fire: NextFire | None) -> None: ...
+    def due_schedules(self, now: float) -> list[tuple[Schedule, NextFire]]: ...  # at <= now, earliest first
+    def scheduled(self) -> list[tuple[Schedule, NextFire]]: ...  # every schedule with a next fire
+    def next_due(self) -> float | None: ...  # the earliest `at` of any schedule
+    def put_retry(self, pending: PendingDelivery) -> None: ...  # add or replace by execution id
+    def delete_retry(self, execution_id: str) -> None: ...
+    def due_retries(self, now: float) -> list[PendingDelivery]: ...  # not_before <= now, earliest first
+    def next_retry(self) -> float | None: ...

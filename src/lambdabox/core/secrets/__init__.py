@@ -1,0 +1,1 @@
+"""AWS Secrets Manager: secrets, versions and staging labels, deletion windows, rotation through Lambda."""

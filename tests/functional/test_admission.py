@@ -1,0 +1,66 @@
+"""Admission control: environments are started only when the host has room; otherwise idle ones make
+way, then invocations wait briefly, then they are throttled — the host is never overcommitted."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import urllib3
+from botocore.exceptions import ClientError
+
+from tests.conftest import Server, create_function
+
+SLEEPER = """
+import time
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    return "ok"
+"""
+
+
+def _health(server: Server) -> dict[str, Any]:
+    with urllib3.PoolManager() as http:
+        document: dict[str, Any] = http.request("GET", f"{server.endpoint}/_lambdabox/health").json()
+        return document
+
+
+def test_idle_environments_make_way_and_busy_ones_throttle(server_factory: Any) -> None:
+    server: Server = server_factory(LAMBDABOX_MAX_ENVIRONMENTS="2", LAMBDABOX_ADMISSION_WAIT="0.3")
+    client = server.client(retries={"total_max_attempts": 1})  # see the throttle, not a retry
+    a, b, c = (create_function(client, SLEEPER) for _ in range(3))
+    for name in (a, b, c):  # the third cold start stops the least recently used idle environment
+        assert client.invoke(FunctionName=name, Payload=b"{}")["StatusCode"] == 200
+    health = _health(server)
+    assert health["environments"] <= 2
+    assert health["admission"]["maxEnvironments"] == 2
+    assert health["coldStarts"] == {a: 1, b: 1, c: 1}
+
+    with ThreadPoolExecutor(2) as pool:
+        busy = [pool.submit(client.invoke, FunctionName=n, Payload=b'{"sleep": 1.5}') for n in (b, c)]
+        time.sleep(0.5)
+        with pytest.raises(ClientError) as excinfo:
+            client.invoke(FunctionName=a, Payload=b"{}")
+        assert [f.result()["StatusCode"] for f in busy] == [200, 200]
+    error = excinfo.value.response
+    assert error["Error"]["Code"] == "TooManyRequestsException"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert error["Reason"] == "ConcurrentInvocationLimitExceeded"
+    # Room again: the throttled function runs.
+    assert json.loads(client.invoke(FunctionName=a, Payload=b"{}")["Payload"].read()) == "ok"
+
+
+def test_a_host_without_memory_to_spare_throttles_cold_starts(server_factory: Any) -> None:
+    server: Server = server_factory(LAMBDABOX_MEMORY_RESERVE_MB="100000000", LAMBDABOX_ADMISSION_WAIT="0.05")
+    client = server.client(retries={"total_max_attempts": 1})
+    name = create_function(client, SLEEPER)
+    with pytest.raises(ClientError) as excinfo:
+        client.invoke(FunctionName=name, Payload=b"{}")
+    assert excinfo.value.response["Error"]["Code"] == "TooManyRequestsException"
+    health = _health(server)
+    assert health["status"] == "ready"
+    assert health["environments"] == 0
+    assert health["admission"]["memoryReserveMb"] == 100000000

@@ -1,0 +1,311 @@
+"""API Gateway REST APIs (apigateway v1) with a Lambda proxy integration end to end: the control plane
+through boto3, the data plane at `/<stage>/<path>` through raw HTTP."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import urllib3
+from botocore.exceptions import ClientError
+
+from tests.conftest import REGION, Server, raw_request, unique
+
+ACCOUNT = "000000000000"
+
+ECHO = """
+import json
+
+def handler(event, context):
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {"X-Multi": ["a", "b"]},
+        "body": json.dumps(event),
+    }
+"""
+
+
+@pytest.fixture(scope="module")
+def rest(server: Server) -> Any:
+    return server.client("apigateway")
+
+
+def fn_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+def invocation_uri(name: str) -> str:
+    return f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{fn_arn(name)}/invocations"
+
+
+def allow(lambda_client: Any, name: str, api_id: str) -> None:
+    lambda_client.add_permission(
+        FunctionName=name,
+        StatementId=unique("rest"),
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/*/*/*",
+    )
+
+
+def proxy_api(rest: Any, function: str, stage: str = "test", **deployment: Any) -> tuple[str, str]:
+    """The common Lambda proxy setup: `/{proxy+}` ANY → function; returns (api id, proxy resource id)."""
+    api = rest.create_rest_api(name=unique("rest"))
+    api_id = api["id"]
+    [root] = rest.get_resources(restApiId=api_id)["items"]
+    assert root["path"] == "/" and root["id"] == api["rootResourceId"]
+    resource = rest.create_resource(restApiId=api_id, parentId=root["id"], pathPart="{proxy+}")
+    rest.put_method(restApiId=api_id, resourceId=resource["id"], httpMethod="ANY", authorizationType="NONE")
+    rest.put_integration(
+        restApiId=api_id,
+        resourceId=resource["id"],
+        httpMethod="ANY",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=invocation_uri(function),
+    )
+    rest.create_deployment(restApiId=api_id, stageName=stage, **deployment)
+    return api_id, resource["id"]
+
+
+def call(server: Server, api_id: str, method: str, path: str, **kwargs: Any) -> urllib3.BaseHTTPResponse:
+    url = f"{server.endpoint}/_lambdabox/execute-api/{api_id}{path}"
+    return raw_request(method, url, retries=False, **kwargs)
+
+
+def test_proxy_plus_any_with_payload_1_0(
+    server: Server, rest: Any, lambda_client: Any, deploy: Callable[..., str]
+) -> None:
+    echo = deploy(ECHO)
+    api_id, resource_id = proxy_api(rest, echo, variables={"color": "blue"})
+    allow(lambda_client, echo, api_id)
+
+    response = call(
+        server,
+        api_id,
+        "POST",
+        "/test/orders/12/items?tag=a&tag=b&single=1",
+        body=b'{"n": 1}',
+        headers={"Content-Type": "application/json", "X-Custom": "v"},
+    )
+    assert response.status == 200, response.data
+    assert response.headers["x-multi"] == "a, b"
+    assert response.headers["x-amzn-requestid"]
+    event = json.loads(response.data)
+    assert event["resource"] == "/{proxy+}"
+    assert event["path"] == "/orders/12/items"
+    assert event["httpMethod"] == "POST"
+    assert event["pathParameters"] == {"proxy": "orders/12/items"}
+    assert event["queryStringParameters"] == {"tag": "b", "single": "1"}
+    assert event["multiValueQueryStringParameters"] == {"tag": ["a", "b"], "single": ["1"]}
+    assert event["headers"]["Content-Type"] == "application/json"
+    assert event["headers"]["X-Custom"] == "v"
+    assert event["multiValueHeaders"]["X-Custom"] == ["v"]
+    assert event["stageVariables"] == {"color": "blue"}
+    assert event["body"] == '{"n": 1}' and event["isBase64Encoded"] is False
+    assert "version" not in event
+    context = event["requestContext"]
+    assert context["stage"] == "test"
+    assert context["path"] == "/test/orders/12/items"
+    assert context["resourcePath"] == "/{proxy+}"
+    assert context["resourceId"] == resource_id
+    assert context["httpMethod"] == "POST"
+    assert context["apiId"] == api_id and context["accountId"] == ACCOUNT
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    assert context["requestId"] == response.headers["x-amzn-requestid"]
+    assert isinstance(context["requestTimeEpoch"], int)
+
+    # GET without query or body: nulls as API Gateway sends them; also by host name.
+    host = {"Host": f"{api_id}.execute-api.localhost:{server.port}"}
+    response = raw_request("GET", f"{server.endpoint}/test/x", headers=host, retries=False)
+    event = json.loads(response.data)
+    assert event["queryStringParameters"] is None and event["multiValueQueryStringParameters"] is None
+    assert event["body"] is None and event["pathParameters"] == {"proxy": "x"}
+
+    # The root has no method, the stage does not exist: API Gateway's answer for an unknown resource;
+    # the bare endpoint without a stage: Forbidden.
+    response = call(server, api_id, "GET", "/test/")
+    assert response.status == 403 and json.loads(response.data) == {"message": "Missing Authentication Token"}
+    response = call(server, api_id, "GET", "/nostage/x")
+    assert response.status == 403 and json.loads(response.data) == {"message": "Missing Authentication Token"}
+    response = call(server, api_id, "GET", "/")
+    assert response.status == 403 and json.loads(response.data) == {"message": "Forbidden"}
+
+
+def test_specific_resources_and_path_parameters(
+    server: Server, rest: Any, lambda_client: Any, deploy: Callable[..., str]
+) -> None:
+    echo = deploy(ECHO)
+    api = rest.create_rest_api(name=unique("rest"), binaryMediaTypes=["image/png"])
+    api_id = api["id"]
+    items = rest.create_resource(restApiId=api_id, parentId=api["rootResourceId"], pathPart="items")
+    item = rest.create_resource(restApiId=api_id, parentId=items["id"], pathPart="{id}")
+    assert item["path"] == "/items/{id}"
+    for resource_id in (items["id"], item["id"]):
+        rest.put_method(restApiId=api_id, resourceId=resource_id, httpMethod="GET", authorizationType="NONE")
+        rest.put_integration(
+            restApiId=api_id,
+            resourceId=resource_id,
+            httpMethod="GET",
+            type="AWS_PROXY",
+            integrationHttpMethod="POST",
+            uri=invocation_uri(echo),
+        )
+    rest.put_method(restApiId=api_id, resourceId=item["id"], httpMethod="PUT", authorizationType="NONE")
+    rest.put_integration(
+        restApiId=api_id,
+        resourceId=item["id"],
+        httpMethod="PUT",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=invocation_uri(echo),
+    )
+    rest.create_deployment(restApiId=api_id, stageName="v1")
+    allow(lambda_client, echo, api_id)
+
+    event = json.loads(call(server, api_id, "GET", "/v1/items/a%20b").data)
+    assert event["resource"] == "/items/{id}" and event["pathParameters"] == {"id": "a b"}
+    assert json.loads(call(server, api_id, "GET", "/v1/items").data)["resource"] == "/items"
+    png = b"\x89PNG\r\n\x1a\n\x00\xff"
+    event = json.loads(
+        call(server, api_id, "PUT", "/v1/items/7", body=png, headers={"Content-Type": "image/png"}).data
+    )
+    assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == png
+    assert call(server, api_id, "DELETE", "/v1/items/7").status == 403
+    assert call(server, api_id, "GET", "/v1/items/7/more").status == 403
+
+    method = rest.get_method(restApiId=api_id, resourceId=item["id"], httpMethod="GET")
+    assert method["methodIntegration"]["type"] == "AWS_PROXY"
+    assert method["methodIntegration"]["uri"] == invocation_uri(echo)
+    embedded = rest.get_resources(restApiId=api_id, embed=["methods"])["items"]
+    assert {r["path"]: sorted(r.get("resourceMethods", {})) for r in embedded} == {
+        "/": [],
+        "/items": ["GET"],
+        "/items/{id}": ["GET", "PUT"],
+    }
+
+
+def test_function_errors_and_bad_responses_are_502_missing_permission_500(
+    server: Server, rest: Any, lambda_client: Any, deploy: Callable[..., str]
+) -> None:
+    failing = deploy("def handler(event, context):\n    raise RuntimeError('no')\n")
+    api_id, _ = proxy_api(rest, failing)
+    response = call(server, api_id, "GET", "/test/x")
+    assert response.status == 500 and json.loads(response.data) == {"message": "Internal server error"}
+    allow(lambda_client, failing, api_id)
+    response = call(server, api_id, "GET", "/test/x")
+    assert response.status == 502 and json.loads(response.data) == {"message": "Internal server error"}
+
+    for result in ("{'body': 'no status'}", "{'statusCode': 200, 'body': {'not': 'a string'}}", "'text'"):
+        bad = deploy(f"def handler(event, context):\n    return {result}\n")
+        api_id, _ = proxy_api(rest, bad)
+        allow(lambda_client, bad, api_id)
+        response = call(server, api_id, "GET", "/test/x")
+        assert response.status == 502, result
+        assert json.loads(response.data) == {"message": "Internal server error"}
+
+
+def test_control_plane(rest: Any, deploy: Callable[..., str]) -> None:
+    echo = deploy(ECHO)
+    api_id, resource_id = proxy_api(rest, echo, stage="prod", variables={"a": "1"})
+    assert rest.get_rest_api(restApiId=api_id)["name"].startswith("rest-")
+    assert api_id in [api["id"] for api in rest.get_rest_apis()["items"]]
+    stage = rest.get_stage(restApiId=api_id, stageName="prod")
+    assert stage["variables"] == {"a": "1"} and stage["deploymentId"]
+    assert [s["stageName"] for s in rest.get_stages(restApiId=api_id)["item"]] == ["prod"]
+    assert stage["deploymentId"] in [d["id"] for d in rest.get_deployments(restApiId=api_id)["items"]]
+    integration = rest.get_integration(restApiId=api_id, resourceId=resource_id, httpMethod="ANY")
+    assert integration["type"] == "AWS_PROXY" and integration["timeoutInMillis"] == 29000
+
+    root = rest.get_rest_api(restApiId=api_id)["rootResourceId"]
+    with pytest.raises(ClientError) as excinfo:
+        rest.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")
+    assert excinfo.value.response["Error"]["Code"] == "ConflictException"
+    with pytest.raises(ClientError) as excinfo:
+        rest.create_resource(restApiId=api_id, parentId=resource_id, pathPart="child")
+    assert excinfo.value.response["Error"]["Code"] == "BadRequestException"
+    with pytest.raises(ClientError) as excinfo:
+        rest.put_method(restApiId=api_id, resourceId=resource_id, httpMethod="ANY", authorizationType="NONE")
+    assert excinfo.value.response["Error"]["Code"] == "ConflictException"
+    with pytest.raises(ClientError) as excinfo:
+        rest.put_integration(
+            restApiId=api_id,
+            resourceId=resource_id,
+            httpMethod="ANY",
+            type="AWS_PROXY",
+            integrationHttpMethod="POST",
+            uri=fn_arn(echo),
+        )
+    assert excinfo.value.response["Error"]["Code"] == "BadRequestException"
+
+    rest.delete_stage(restApiId=api_id, stageName="prod")
+    with pytest.raises(ClientError) as excinfo:
+        rest.get_stage(restApiId=api_id, stageName="prod")
+    assert excinfo.value.response["Error"]["Code"] == "NotFoundException"
+    empty = rest.create_rest_api(name=unique("empty"))["id"]
+    with pytest.raises(ClientError) as excinfo:
+        rest.create_deployment(restApiId=empty, stageName="x")
+    assert excinfo.value.response["Error"]["Code"] == "BadRequestException"
+    rest.delete_rest_api(restApiId=api_id)
+    with pytest.raises(ClientError) as excinfo:
+        rest.get_rest_api(restApiId=api_id)
+    assert excinfo.value.response["Error"]["Code"] == "NotFoundException"
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_integration_timeout_is_504_and_throttle_is_500(
+    server: Server, rest: Any, lambda_client: Any, deploy: Callable[..., str]
+) -> None:
+    slow = deploy("import time\ndef handler(event, context):\n    time.sleep(2)\n    return {}\n", Timeout=5)
+    api = rest.create_rest_api(name=unique("slow"))
+    api_id = api["id"]
+    root = api["rootResourceId"]
+    rest.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    rest.put_integration(
+        restApiId=api_id,
+        resourceId=root,
+        httpMethod="GET",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=invocation_uri(slow),
+        timeoutInMillis=300,
+    )
+    rest.create_deployment(restApiId=api_id, stageName="s")
+    allow(lambda_client, slow, api_id)
+    response = call(server, api_id, "GET", "/s")
+    assert response.status == 504 and json.loads(response.data) == {"message": "Endpoint request timed out"}
+
+    throttled = deploy(ECHO)
+    lambda_client.put_function_concurrency(FunctionName=throttled, ReservedConcurrentExecutions=0)
+    api_id, _ = proxy_api(rest, throttled)
+    allow(lambda_client, throttled, api_id)
+    response = call(server, api_id, "GET", "/test/x")
+    assert response.status == 500 and json.loads(response.data) == {"message": "Internal server error"}
+
+
+def test_stage_variables_in_the_integration_uri(
+    server: Server, rest: Any, lambda_client: Any, deploy: Callable[..., str]
+) -> None:
+    blue = deploy("def handler(event, context):\n    return {'statusCode': 200, 'body': 'blue'}\n")
+    green = deploy("def handler(event, context):\n    return {'statusCode': 200, 'body': 'green'}\n")
+    api = rest.create_rest_api(name=unique("vars"))
+    api_id, root = api["id"], api["rootResourceId"]
+    rest.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    rest.put_integration(
+        restApiId=api_id,
+        resourceId=root,
+        httpMethod="GET",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=invocation_uri("${stageVariables.fn}"),
+    )
+    rest.create_deployment(restApiId=api_id, stageName="blue", variables={"fn": blue})
+    rest.create_deployment(restApiId=api_id, stageName="green", variables={"fn": green})
+    for name in (blue, green):
+        allow(lambda_client, name, api_id)
+    assert call(server, api_id, "GET", "/blue").data == b"blue"
+    assert call(server, api_id, "GET", "/green/").data == b"green"
