@@ -4,7 +4,6 @@ way, then invocations wait briefly, then they are throttled — the host is neve
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 import urllib3
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server, create_function
+from tests.conftest import Server, create_function, wait_for_logs
 
 SLEEPER = """
 import time
@@ -40,8 +39,9 @@ def test_idle_environments_make_way_and_busy_ones_throttle(server_factory: Any) 
     assert health["coldStarts"] == {a: 1, b: 1, c: 1}
 
     with ThreadPoolExecutor(2) as pool:
-        busy = [pool.submit(client.invoke, FunctionName=n, Payload=b'{"sleep": 1.5}') for n in (b, c)]
-        time.sleep(0.5)
+        busy = [pool.submit(client.invoke, FunctionName=n, Payload=b'{"sleep": 2}') for n in (b, c)]
+        for name in (b, c):  # both are running (their second START line) before `a` asks for room
+            wait_for_logs(server, name, lambda m: sum(x.startswith("START") for x in m) >= 2)
         with pytest.raises(ClientError) as excinfo:
             client.invoke(FunctionName=a, Payload=b"{}")
         assert [f.result()["StatusCode"] for f in busy] == [200, 200]

@@ -14,7 +14,7 @@ from tests.conftest import Server, create_function
 HANDLER = """
 import os, time
 def handler(event, context):
-    time.sleep(0.3)  # long enough that no environment is free for reuse during the burst
+    time.sleep(1.0)  # long enough that no environment is free for reuse during the burst
     return {"pid": os.getpid(), "stream": context.log_stream_name}
 """
 BURST = 100

@@ -3,13 +3,12 @@ shared SQLite database: one table, each record a msgspec JSON document keyed by 
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from typing import Any
 
 import msgspec
 
 from lambdabox.core.apigateway.store import R, Record
-from lambdabox.storage.sqlite import Database
+from lambdabox.storage.sqlite import Database, SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS apigateway_records (
@@ -19,16 +18,10 @@ CREATE INDEX IF NOT EXISTS apigateway_records_by_api ON apigateway_records (api_
 """
 
 
-class SqliteApiGatewayStore:
+class SqliteApiGatewayStore(SqliteStore):
     def __init__(self, db: Database) -> None:
-        self._db = db
+        super().__init__(db, SCHEMA)
         self._decoders: dict[type[Any], msgspec.json.Decoder[Any]] = {}
-        with db.transaction():
-            for statement in filter(str.strip, SCHEMA.split(";")):
-                db.execute(statement)
-
-    def transaction(self) -> AbstractContextManager[None]:
-        return self._db.transaction()
 
     def _decode(self, kind: type[R], doc: bytes) -> R:
         decoder = self._decoders.get(kind)

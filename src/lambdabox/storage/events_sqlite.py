@@ -6,13 +6,12 @@ that fire: the event queue lives in this database too, so a fire is either queue
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import msgspec
 
 from lambdabox.core.events.models import EventBus, Rule, Target
-from lambdabox.storage.sqlite import Database
+from lambdabox.storage.sqlite import Database, SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events_buses (name TEXT PRIMARY KEY, doc BLOB NOT NULL);
@@ -32,17 +31,9 @@ _rule = msgspec.json.Decoder(Rule)
 _target = msgspec.json.Decoder(Target)
 
 
-class SqliteEventsStore:
+class SqliteEventsStore(SqliteStore):
     def __init__(self, db: Database) -> None:
-        self._db = db
-        with db.transaction():
-            for statement in filter(str.strip, SCHEMA.split(";")):
-                db.execute(statement)
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._db.transaction():
-            yield
+        super().__init__(db, SCHEMA)
 
     # -- buses -----------------------------------------------------------------------------------------
     def get_bus(self, name: str) -> EventBus | None:

@@ -7,8 +7,6 @@ are looked up by (a user's keys; a principal's newest session).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TypeVar
 
 import msgspec
@@ -22,7 +20,7 @@ from lambdabox.core.iam.entities import (
     Session,
     User,
 )
-from lambdabox.storage.sqlite import Database
+from lambdabox.storage.sqlite import Database, SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS iam_entities (
@@ -40,17 +38,9 @@ E = TypeVar("E")
 _encode = msgspec.json.encode
 
 
-class SqliteIamStore:
+class SqliteIamStore(SqliteStore):
     def __init__(self, db: Database) -> None:
-        self._db = db
-        with db.transaction():
-            for statement in filter(str.strip, SCHEMA.split(";")):
-                db.execute(statement)
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._db.transaction():
-            yield
+        super().__init__(db, SCHEMA)
 
     # -- entities (one document each) ------------------------------------------------------------------
     def _get(self, kind: str, key: str, type_: type[E]) -> E | None:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import msgspec
 
 from lambdabox.core.kms.models import KmsAlias, KmsKey
-from lambdabox.storage.sqlite import Database
+from lambdabox.storage.sqlite import Database, SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kms_keys (
@@ -22,17 +19,9 @@ _key = msgspec.json.Decoder(KmsKey)
 _alias = msgspec.json.Decoder(KmsAlias)
 
 
-class SqliteKmsStore:
+class SqliteKmsStore(SqliteStore):
     def __init__(self, db: Database) -> None:
-        self._db = db
-        with db.transaction():
-            for statement in filter(str.strip, SCHEMA.split(";")):
-                db.execute(statement)
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._db.transaction():
-            yield
+        super().__init__(db, SCHEMA)
 
     def get_key(self, key_id: str) -> KmsKey | None:
         rows = self._db.execute("SELECT doc FROM kms_keys WHERE id = ?", (key_id,))

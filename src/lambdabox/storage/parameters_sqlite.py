@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import msgspec
 
 from lambdabox.core.parameters.models import Parameter
-from lambdabox.storage.sqlite import Database
+from lambdabox.storage.sqlite import Database, SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ssm_parameters (name TEXT PRIMARY KEY, tier TEXT NOT NULL, doc BLOB NOT NULL);
@@ -18,17 +15,9 @@ _encode = msgspec.json.encode
 _parameter = msgspec.json.Decoder(Parameter)
 
 
-class SqliteParameterStore:
+class SqliteParameterStore(SqliteStore):
     def __init__(self, db: Database) -> None:
-        self._db = db
-        with db.transaction():
-            for statement in filter(str.strip, SCHEMA.split(";")):
-                db.execute(statement)
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._db.transaction():
-            yield
+        super().__init__(db, SCHEMA)
 
     def get(self, name: str) -> Parameter | None:
         rows = self._db.execute("SELECT doc FROM ssm_parameters WHERE name = ?", (name,))

@@ -41,7 +41,7 @@ from typing import BinaryIO
 import msgspec
 
 from lambdabox.core.s3.models import Bucket, S3Object, VersionPosition
-from lambdabox.storage.sqlite import Database
+from lambdabox.storage.sqlite import Database, SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS s3_buckets (name TEXT PRIMARY KEY, doc BLOB NOT NULL);
@@ -217,16 +217,13 @@ class _LinkedBlob:
             self._path.unlink()
 
 
-class SqliteObjectStore:
+class SqliteObjectStore(SqliteStore):
     def __init__(self, db: Database, root: Path) -> None:
-        self._db = db
+        super().__init__(db, SCHEMA)
         self._tmp = root / "tmp"
         self._blobs = root / "blobs"
         self._tmp.mkdir(parents=True, exist_ok=True)
         self._blobs.mkdir(parents=True, exist_ok=True)
-        with self._db.transaction():
-            for statement in filter(str.strip, SCHEMA.split(";")):
-                self._db.execute(statement)
         self._sequence_lock = threading.Lock()
         self._last_sequence = 0
         self._staged: dict[str, bytes] = {}  # sealed small bodies waiting for their record's transaction

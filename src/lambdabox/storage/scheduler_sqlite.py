@@ -6,14 +6,12 @@ queues its invocation in one transaction: either both happen or neither.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import msgspec
 
 from lambdabox.core.scheduler.models import NextFire, PendingDelivery, Schedule, ScheduleGroup
-from lambdabox.storage.sqlite import Database
+from lambdabox.storage.sqlite import Database, SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS scheduler_groups (name TEXT PRIMARY KEY, doc BLOB NOT NULL);
@@ -35,17 +33,9 @@ def _next(row: tuple[Any, ...]) -> NextFire | None:
     return None if row[0] is None else NextFire(float(row[0]), float(row[1]))
 
 
-class SqliteSchedulerStore:
+class SqliteSchedulerStore(SqliteStore):
     def __init__(self, db: Database) -> None:
-        self._db = db
-        with db.transaction():
-            for statement in filter(str.strip, SCHEMA.split(";")):
-                db.execute(statement)
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._db.transaction():
-            yield
+        super().__init__(db, SCHEMA)
 
     # -- groups ----------------------------------------------------------------------------------------
     def get_group(self, name: str) -> ScheduleGroup | None:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import msgspec
 
 from lambdabox.core.secrets.models import Secret
-from lambdabox.storage.sqlite import Database
+from lambdabox.storage.sqlite import Database, SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS secrets (
@@ -22,17 +19,9 @@ _encode = msgspec.json.encode
 _secret = msgspec.json.Decoder(Secret)
 
 
-class SqliteSecretsStore:
+class SqliteSecretsStore(SqliteStore):
     def __init__(self, db: Database) -> None:
-        self._db = db
-        with db.transaction():
-            for statement in filter(str.strip, SCHEMA.split(";")):
-                db.execute(statement)
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._db.transaction():
-            yield
+        super().__init__(db, SCHEMA)
 
     def get(self, name: str) -> Secret | None:
         rows = self._db.execute("SELECT doc FROM secrets WHERE name = ?", (name,))

@@ -6,7 +6,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -93,6 +93,20 @@ class Database:
 
 
 _encode = msgspec.json.encode
+
+
+class SqliteStore:
+    """What every store keeping its tables in the shared database does: create its tables (idempotent
+    `CREATE ... IF NOT EXISTS` statements) when it is built, and hand out the database's transactions."""
+
+    def __init__(self, db: Database, schema: str) -> None:
+        self._db = db
+        with db.transaction():
+            for statement in filter(str.strip, schema.split(";")):
+                db.execute(statement)
+
+    def transaction(self) -> AbstractContextManager[None]:
+        return self._db.transaction()
 
 
 class SqliteFunctionStore:

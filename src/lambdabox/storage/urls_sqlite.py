@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import msgspec
 
 from lambdabox.core.function_urls import FunctionUrl
-from lambdabox.storage.sqlite import Database
+from lambdabox.storage.sqlite import Database, SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS function_urls (
@@ -20,17 +17,9 @@ _encode = msgspec.json.encode
 _decode = msgspec.json.Decoder(FunctionUrl).decode
 
 
-class SqliteUrlStore:
+class SqliteUrlStore(SqliteStore):
     def __init__(self, db: Database) -> None:
-        self._db = db
-        with db.transaction():
-            for statement in filter(str.strip, SCHEMA.split(";")):
-                db.execute(statement)
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._db.transaction():
-            yield
+        super().__init__(db, SCHEMA)
 
     def get(self, url_id: str) -> FunctionUrl | None:
         rows = self._db.execute("SELECT doc FROM function_urls WHERE url_id = ?", (url_id,))

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-import orjson
-
+from lambdabox.aws.pagination import decode_token, encode_token
 from lambdabox.core.events.models import EventBus, Rule
 from lambdabox.core.events.names import EventsNames
 from lambdabox.core.events.service import EventsService
@@ -68,16 +65,10 @@ def page(
     """One page of `items` (sorted by `key`) after `NextToken`, at most `Limit` long, and the next token."""
     token = params.get("NextToken")
     if token:
-        try:
-            decoded = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        except (binascii.Error, ValueError):
-            raise _invalid_token() from None
-        if not isinstance(decoded, list) or len(decoded) != 2 or decoded[0] != kind:
-            raise _invalid_token()
-        items = [item for item in items if key(item) > str(decoded[1])]
+        after = str(decode_token(token, kind, _invalid_token))
+        items = [item for item in items if key(item) > after]
     limit = params.get("Limit", DEFAULT_LIMIT)
     chosen = list(items[:limit])
     if len(items) <= limit:
         return chosen, None
-    raw = orjson.dumps([kind, key(chosen[-1])])
-    return chosen, base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return chosen, encode_token(kind, key(chosen[-1]))

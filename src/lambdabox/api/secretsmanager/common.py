@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import orjson
-
+from lambdabox.aws.pagination import page_by_index
 from lambdabox.core.secrets.filters import ListFilter
 from lambdabox.core.secrets.models import RotationRules, Secret
 from lambdabox.core.secrets.rotation import Rotator
@@ -86,23 +83,4 @@ def _invalid_token() -> AwsError:
 
 def page(kind: str, items: Sequence[T], params: dict[str, Any], default: int) -> tuple[list[T], str | None]:
     """One page of `items` from the position `NextToken` names, at most `MaxResults` long."""
-    start = 0
-    token = params.get("NextToken")
-    if token:
-        try:
-            decoded = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        except (binascii.Error, ValueError):
-            raise _invalid_token() from None
-        if (
-            not isinstance(decoded, list)
-            or len(decoded) != 2
-            or decoded[0] != kind
-            or not isinstance(decoded[1], int)
-        ):
-            raise _invalid_token()
-        start = decoded[1]
-    limit = params.get("MaxResults", default)
-    chosen = list(items[start : start + limit])
-    if start + limit >= len(items):
-        return chosen, None
-    return chosen, base64.urlsafe_b64encode(orjson.dumps([kind, start + limit])).decode().rstrip("=")
+    return page_by_index(kind, items, params, default, _invalid_token)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-import orjson
-
+from lambdabox.aws.pagination import page_by_index
 from lambdabox.core.parameters.models import Parameter, ParameterVersion, Selected
 from lambdabox.core.parameters.service import Filter, ParameterService, check_filter
 from lambdabox.errors import AwsError
@@ -94,19 +91,4 @@ def _invalid_token() -> AwsError:
 
 def page(kind: str, items: Sequence[T], params: dict[str, Any], default: int) -> tuple[list[T], str | None]:
     """One page of `items` from the position `NextToken` names, at most `MaxResults` long."""
-    start = 0
-    token = params.get("NextToken")
-    if token:
-        try:
-            decoded = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        except (binascii.Error, ValueError):
-            raise _invalid_token() from None
-        valid = isinstance(decoded, list) and len(decoded) == 2 and decoded[0] == kind
-        if not valid or not isinstance(decoded[1], int):
-            raise _invalid_token()
-        start = decoded[1]
-    limit = params.get("MaxResults", default)
-    chosen = list(items[start : start + limit])
-    if start + limit >= len(items):
-        return chosen, None
-    return chosen, base64.urlsafe_b64encode(orjson.dumps([kind, start + limit])).decode().rstrip("=")
+    return page_by_index(kind, items, params, default, _invalid_token)

@@ -43,7 +43,16 @@ RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
 # Services whose models are loaded ahead of time (the ones Lambda functions use most).
 WARM_SERVICES = ("s3", "dynamodb", "sqs", "sns", "lambda", "sts", "secretsmanager", "ssm", "events", "logs")
 # Distributions preloaded here; a function that bundles its own copy gets its own copy.
-PRELOADED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+PRELOADED = (
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "dateutil",
+    "urllib3",
+    "six",
+    "snapshot_restore_py",
+)
 _PR_SET_PDEATHSIG = 1
 _jail: Any = None  # isolation/jail.py, loaded by path (this interpreter does not see the platform)
 _layout: dict[str, Any] = {}
@@ -78,6 +87,8 @@ def preload() -> None:
         if site_dir and os.path.isdir(site_dir):
             site.addsitedir(site_dir)
     import bootstrap  # type: ignore[import-not-found]  # noqa: F401  (the runtime and its modules)
+    import lambdabox_snapstart  # type: ignore[import-not-found]  # noqa: F401  (SnapStart, imported on demand
+    import snapshot_restore_py  # type: ignore[import-not-found]  # noqa: F401  once the runtime dir is out of view)
 
     try:
         import boto3
@@ -130,7 +141,13 @@ def _share_endpoint_providers() -> None:
 def _purge_shadowed(task_root: str) -> None:
     """If the function ships its own boto3 (or another preloaded package), import that one instead."""
     roots = [task_root, "/opt/python"]
-    shadowed = {name for name in PRELOADED for root in roots if os.path.exists(os.path.join(root, name))}
+    shadowed = {
+        name
+        for name in PRELOADED
+        for root in roots
+        for entry in (name, name + ".py")
+        if os.path.exists(os.path.join(root, entry))
+    }
     if not shadowed:
         return
     for module in list(sys.modules):
