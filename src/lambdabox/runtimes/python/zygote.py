@@ -88,7 +88,7 @@ def preload() -> None:
             site.addsitedir(site_dir)
     import bootstrap  # type: ignore[import-not-found]  # noqa: F401  (the runtime and its modules)
     import lambdabox_snapstart  # type: ignore[import-not-found]  # noqa: F401  (SnapStart, imported on demand
-    import snapshot_restore_py  # type: ignore[import-not-found]  # noqa: F401  once the runtime dir is out of view)
+    import snapshot_restore_py  # type: ignore[import-untyped]  # noqa: F401  once the runtime dir is out of view)
 
     try:
         import boto3
