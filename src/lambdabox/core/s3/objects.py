@@ -17,7 +17,7 @@ from lambdabox.core.s3.errors import invalid_request, no_such_bucket, no_such_ke
 from lambdabox.core.s3.listing import Page, list_page
 from lambdabox.core.s3.models import Bucket, ContentHeaders, ObjectChange, Requester, S3Object
 from lambdabox.core.s3.names import check_key
-from lambdabox.core.s3.uploads import Upload
+from lambdabox.core.s3.uploads import SMALL_BYTES, Upload
 from lambdabox.core.s3.versions import (
     VersionPage,
     delete_marker_not_allowed,
@@ -195,7 +195,10 @@ class ObjectService:
             return replace(record, version_id=version_for(bucket))
 
         try:
-            committed, _ = await asyncio.to_thread(self._store.put_object, record, check)
+            if record.size <= SMALL_BYTES:  # one short SQLite transaction: not worth a thread hand-off
+                committed, _ = self._store.put_object(record, check)
+            else:
+                committed, _ = await asyncio.to_thread(self._store.put_object, record, check)
         except AwsError:
             await discard()  # refused: the blob was never named by a record
             raise
