@@ -131,8 +131,9 @@ class AsyncInvoker:
             if error.code == "ResourceNotFoundException":
                 self._queue.complete(event.id)
                 return
-            # throttles and platform errors: back off from 1 s up to 5 min, until the event is too old
-            backoff = min(THROTTLE_BACKOFF_MAX_S, 2.0 ** min(event.attempts, 9))
+            # Throttles and platform errors are not attempts: back off from 1 s up to 5 min, until the event
+            # is too old. Waiting as long as the event has waited so far doubles the wait each time.
+            backoff = min(THROTTLE_BACKOFF_MAX_S, max(1.0, age))
             self._queue.reschedule(event.id, event.attempts, time.time() + backoff)
             return
         except Exception:
