@@ -54,6 +54,7 @@ PRELOADED = (
     "snapshot_restore_py",
 )
 _PR_SET_PDEATHSIG = 1
+REFILL_DELAY_S = 0.05
 _jail: Any = None  # isolation/jail.py, loaded by path (this interpreter does not see the platform)
 _layout: dict[str, Any] = {}
 _cgroup_parents: list[str] = []
@@ -347,8 +348,10 @@ def serve(control: socket.socket, spare_count: int) -> None:
     spares = Spares(control, wake_r, spare_count)
     spares.refill()
     control.send(json.dumps({"op": "ready", "pid": os.getpid()}).encode())
+    refill_at: float | None = None  # spares are replaced once the zygote has been quiet a moment
     while True:
-        readable, _, _ = select.select([control.fileno(), wake_r], [], [])
+        timeout = None if refill_at is None else max(0.0, refill_at - time.monotonic())
+        readable, _, _ = select.select([control.fileno(), wake_r], [], [], timeout)
         if wake_r in readable:
             with contextlib.suppress(BlockingIOError):
                 os.read(wake_r, 4096)
@@ -360,7 +363,12 @@ def serve(control: socket.socket, spare_count: int) -> None:
             request = json.loads(message)
             if request.get("op") == "spawn":
                 _spawn(control, request, message, fds, spares, wake_r)
-                spares.refill()
+                # Not right away: forking and warming a spare (a few ms of CPU) would compete with the
+                # environment just handed out, during its cold start, and delay the next request.
+                refill_at = time.monotonic() + REFILL_DELAY_S
+        elif refill_at is not None and time.monotonic() >= refill_at:
+            spares.refill()
+            refill_at = None
 
 
 def _spawn(
