@@ -54,13 +54,16 @@ def nodelay_connection(port: int, timeout: float = 30.0) -> http.client.HTTPConn
 class ManagedProcess:
     """A child process in its own session, with its output in a log file."""
 
-    def __init__(self, name: str, argv: list[str], env: Mapping[str, str], log_path: Path) -> None:
+    def __init__(
+        self, name: str, argv: list[str], env: Mapping[str, str], log_path: Path, cwd: Path | None = None
+    ) -> None:
         self.name = name
         self.log_path = log_path
         with open(log_path, "ab") as log:
             self.popen = subprocess.Popen(
                 argv,
                 env=dict(env),
+                cwd=cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -80,6 +80,7 @@ from lambdabox.execution.variables import Credentials, EnvironmentFactory
 from lambdabox.execution.zygote import Zygote
 from lambdabox.observability.logs import LogSink
 from lambdabox.runtimes.registry import RuntimeRegistry, interpreter_mapping
+from lambdabox.storage import sealing
 from lambdabox.storage.apigateway_sqlite import SqliteApiGatewayStore
 from lambdabox.storage.cached import CachingFunctionStore
 from lambdabox.storage.code import FileCodeStore
@@ -112,8 +113,10 @@ class Platform:
         self.account = Account(settings.account_id, settings.region)
         self.clock = Clock(settings.clock_offset)
         self.db = Database(data / "lambdabox.db")
+        # Secrets in the database are sealed with a master key kept outside it (docs/security.md).
+        master = sealing.load(self.db, data, settings.master_key, settings.master_key_file)
         # Who may sign requests: the root credentials, IAM users' active access keys and STS sessions.
-        iam_store = SqliteIamStore(self.db)
+        iam_store = SqliteIamStore(self.db, master)
         root_key = AccessKey(
             root.access_key_id, root.secret_access_key, root_arn(settings.account_id), settings.account_id
         )
@@ -124,7 +127,7 @@ class Platform:
         self.sts = Sts(self.iam, iam_store, self.clock)
         self.verifier = Verifier(self.credentials, settings.region) if settings.auth else None
         # KMS keys live in this database; functions' environment variables are sealed with them at rest.
-        self.kms = KmsService(SqliteKmsStore(self.db), self.account, self.clock)
+        self.kms = KmsService(SqliteKmsStore(self.db, master), self.account, self.clock)
         self.lambda_keys = LambdaKeys(self.kms)
         self.function_store = CachingFunctionStore(
             SealingFunctionStore(SqliteFunctionStore(self.db), self.lambda_keys)
@@ -278,7 +281,7 @@ class Platform:
         self.scheduler.add_source(
             ScheduleFires(
                 scheduler_store,
-                ScheduleDelivery(self.account, self.invoker, self.events.put_events),
+                ScheduleDelivery(self.account, self.invoker, self.events.put_events, self.authorizer),
                 scheduler_names,
             )
         )

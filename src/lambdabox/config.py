@@ -61,6 +61,10 @@ class Settings:
     memory_reserve_mb: int | None = None
     max_environments: int | None = None
     admission_wait: float = 0.5
+    # The master key sealing secrets at rest (docs/security.md): base64 of 32 bytes given by the environment,
+    # else read from (or created 0600 in) `master_key_file`, by default `<data_dir>/master.key`.
+    master_key: str | None = field(default=None, repr=False)
+    master_key_file: Path | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -122,6 +126,10 @@ def load_settings(env: Mapping[str, str], **overrides: object) -> Settings:
         from_env["max_environments"] = int(env["LAMBDABOX_MAX_ENVIRONMENTS"])
     if env.get("LAMBDABOX_ADMISSION_WAIT"):
         from_env["admission_wait"] = float(env["LAMBDABOX_ADMISSION_WAIT"])
+    if env.get("LAMBDABOX_MASTER_KEY"):
+        from_env["master_key"] = env["LAMBDABOX_MASTER_KEY"]
+    if env.get("LAMBDABOX_MASTER_KEY_FILE"):
+        from_env["master_key_file"] = Path(env["LAMBDABOX_MASTER_KEY_FILE"]).expanduser()
     settings = replace(settings, **from_env)  # type: ignore[arg-type]
     explicit = {k: v for k, v in overrides.items() if v is not None}
     if "data_dir" in explicit:

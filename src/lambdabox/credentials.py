@@ -40,12 +40,35 @@ def resolve(settings: Settings) -> RootCredentials:
     stored = read_stored(settings.data_dir)
     if stored is not None:
         return stored
-    created = RootCredentials(_new_key_id(), secrets.token_urlsafe(30)[:40], generated=True)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.data_dir / FILE_NAME
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    created = _generate()
+    _write(settings.data_dir / FILE_NAME, created, exclusive=True)
+    return created
+
+
+def rotate(data_dir: Path) -> RootCredentials:
+    """Replace the stored root credentials with new ones (the server uses them from its next start)."""
+    created = _generate()
+    _write(data_dir / FILE_NAME, created, exclusive=False)
+    return created
+
+
+def _generate() -> RootCredentials:
+    return RootCredentials(_new_key_id(), secrets.token_urlsafe(30)[:40], generated=True)
+
+
+def _write(path: Path, credentials: RootCredentials, exclusive: bool) -> None:
+    """Write the credentials file 0600 from its first byte (atomically replacing it unless `exclusive`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    target = path if exclusive else path.with_name(path.name + ".tmp")
+    if not exclusive:
+        target.unlink(missing_ok=True)
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         json.dump(
-            {"access_key_id": created.access_key_id, "secret_access_key": created.secret_access_key}, handle
+            {"access_key_id": credentials.access_key_id, "secret_access_key": credentials.secret_access_key},
+            handle,
         )
-    return created
+        handle.flush()
+        os.fsync(handle.fileno())
+    if not exclusive:
+        os.replace(target, path)

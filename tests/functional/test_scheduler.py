@@ -25,10 +25,12 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.conftest import Server, create_function, raw_request, unique, wait_for_logs
+from tests.conftest import BROAD_POLICY, Server, create_function, raw_request, unique, wait_for_logs
 
 ACCOUNT = "000000000000"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/scheduler"
+SCHEDULER_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                              "Principal": {"Service": "scheduler.amazonaws.com"}}]})  # fmt: skip
 HOOKS = {"LAMBDABOX_TEST_HOOKS": "1"}
 OFF = {"Mode": "OFF"}
 
@@ -48,11 +50,17 @@ def handler(event, context):
 
 @pytest.fixture(scope="module")
 def hooked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    instance = Server(tmp_path_factory.mktemp("scheduler") / "data", extra_env=dict(HOOKS)).start()
+    instance = with_role(Server(tmp_path_factory.mktemp("scheduler") / "data", extra_env=dict(HOOKS)).start())
     yield instance
     instance.close_clients()
     if instance.process is not None:
         instance.stop()
+
+
+def with_role(server: Server) -> Server:
+    """Create ROLE, the execution role of the schedules here: fires act as it (it may do anything)."""
+    server.ensure_role(ROLE.rsplit("/", 1)[1], BROAD_POLICY, trust=SCHEDULER_TRUST)
+    return server
 
 
 @pytest.fixture(scope="module")
@@ -522,7 +530,7 @@ def test_aws_cli_creates_and_lists_schedules(hooked: Server) -> None:
 def test_restart_neither_doubles_nor_replays_and_a_missed_at_fires_once_at_start(
     server_factory: Callable[..., Server],
 ) -> None:
-    server = server_factory(**HOOKS)
+    server = with_role(server_factory(**HOOKS))
     scheduler = server.client("scheduler")
     name = create_function(server.client("lambda"), RECORDER)
     minute = math.floor(state(server)["now"] / 60 + 1) * 60

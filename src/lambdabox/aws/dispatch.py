@@ -82,4 +82,22 @@ def service_of(request: WireRequest) -> str | None:
         return "s3"
     if scoped is not None and scoped not in _BY_SHAPE:
         return scoped
+    if scoped is None and request.raw_path == "/":
+        return _unsigned_query_call(request)
     return None
+
+
+# API versions of the query-protocol services, for calls that carry no credential scope.
+_QUERY_VERSIONS = {"2010-05-08": "iam", "2011-06-15": "sts"}
+
+
+def _unsigned_query_call(request: WireRequest) -> str | None:
+    """IAM or STS for a query-protocol call without a signature (never an S3 request: S3 has no form POST
+    on `/`, nor Action and Version parameters), so that it is refused in their words. A form POST's body is
+    not read yet: it goes to STS, which refuses it exactly as IAM would."""
+    if request.method == "POST" and (request.header("content-type") or "").startswith(
+        "application/x-www-form-urlencoded"
+    ):
+        return "sts"
+    query = dict(request.query())
+    return _QUERY_VERSIONS.get(query.get("Version", "")) if "Action" in query else None

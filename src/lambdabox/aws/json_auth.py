@@ -15,7 +15,8 @@ MISSING_TOKEN = "Missing Authentication Token"
 INVALID_TOKEN = "The security token included in the request is invalid."
 
 
-STATUS = {"lambda": 403, "logs": 400}
+# The rest-json control planes (Lambda, API Gateway, EventBridge Scheduler) answer 403, as Lambda does.
+STATUS = {"lambda": 403, "logs": 400, "apigateway": 403, "scheduler": 403}
 DEFAULT_STATUS = 400  # Coral services
 
 

@@ -158,6 +158,7 @@ def _decode(text: str) -> str:
     return unquote_to_bytes(text.encode("latin-1", "replace")).decode("utf-8", "replace")
 
 
+@lru_cache(maxsize=256)
 def _scope(credential: str, form: str) -> Scope:
     parts = credential.split("/")
     if len(parts) != 5 or not parts[0]:
@@ -174,17 +175,24 @@ def _scope(credential: str, form: str) -> Scope:
     return Scope(*parts)
 
 
+@lru_cache(maxsize=256)
+def _components(authorization: str) -> dict[str, str]:
+    """`Credential=…, SignedHeaders=…, Signature=…` of an Authorization header (read only: it is shared)."""
+    components: dict[str, str] = {}
+    for part in authorization[len(ALGORITHM) + 1 :].split(","):
+        name, sep, value = part.strip().partition("=")
+        if sep:
+            components[name] = value.strip()
+    return components
+
+
 def _header_form(authorization: str, request: SignedRequest) -> Presented:
     if not authorization.startswith(ALGORITHM + " "):
         raise SignatureError(
             Problem.MALFORMED,
             "The authorization header is malformed; the authorization mechanism is not AWS4-HMAC-SHA256.",
         )
-    components: dict[str, str] = {}
-    for part in authorization[len(ALGORITHM) + 1 :].split(","):
-        name, sep, value = part.strip().partition("=")
-        if sep:
-            components[name] = value.strip()
+    components = _components(authorization)
     missing = [name for name in ("Credential", "SignedHeaders", "Signature") if not components.get(name)]
     if missing:
         raise SignatureError(
@@ -280,6 +288,7 @@ def _from_http_date(text: str) -> str | None:
     return moment.astimezone(UTC).strftime(AMZ_DATE_FORMAT)
 
 
+@lru_cache(maxsize=256)  # checked twice per request, and a signed request is often replayed
 def parse_amz_date(text: str) -> float | None:
     """`yyyymmddThhmmssZ` as epoch seconds (strptime is slow for a per-request check)."""
     if len(text) != 16 or text[8] != "T" or text[15] != "Z" or not (text[:8] + text[9:15]).isdigit():

@@ -106,6 +106,7 @@ class ExecutionEnvironment:
         self._closed = False
         self._freeze_delay = freeze_delay
         self._freeze_timer: asyncio.TimerHandle | None = None
+        self._idle_since = 0.0  # loop time the environment last went idle
 
     # -- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -152,10 +153,15 @@ class ExecutionEnvironment:
 
     # -- freezing --------------------------------------------------------------------------------------
     def _went_idle(self) -> None:
+        """Freeze after `freeze_delay` of idleness. One timer serves many invocations: it is armed when
+        none is pending and, firing early (the environment was busy meanwhile), re-armed for the rest of
+        the delay, instead of being cancelled and re-created by every invocation."""
         if self._freeze_delay is None or self.state is not EnvState.IDLE:
             return
-        self._cancel_freeze()
-        self._freeze_timer = asyncio.get_running_loop().call_later(self._freeze_delay, self._freeze)
+        loop = asyncio.get_running_loop()
+        self._idle_since = loop.time()
+        if self._freeze_timer is None:
+            self._freeze_timer = loop.call_later(self._freeze_delay, self._freeze)
 
     def _cancel_freeze(self) -> None:
         if self._freeze_timer is not None:
@@ -165,6 +171,12 @@ class ExecutionEnvironment:
     def _freeze(self) -> None:
         self._freeze_timer = None
         if self.state is not EnvState.IDLE or self._active is not None or self._process is None:
+            return  # busy (or gone): going idle again arms a new timer
+        assert self._freeze_delay is not None
+        loop = asyncio.get_running_loop()
+        rest = self._idle_since + self._freeze_delay - loop.time()
+        if rest > 0.001:  # it was busy in between: idle for less than the delay so far
+            self._freeze_timer = loop.call_later(rest, self._freeze)
             return
         try:
             if self._process.freeze():
@@ -173,7 +185,6 @@ class ExecutionEnvironment:
             return
 
     def _thaw(self) -> None:
-        self._cancel_freeze()
         if self.state is EnvState.FROZEN:
             assert self._process is not None
             self._process.thaw()

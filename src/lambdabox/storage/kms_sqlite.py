@@ -1,10 +1,14 @@
-"""KMS keys (with their key material) and aliases in the shared SQLite database."""
+"""KMS keys and aliases in the shared SQLite database; each key's material is sealed with the master key.
+
+Material written before sealing existed (32 plaintext bytes) is sealed when the store is built.
+"""
 
 from __future__ import annotations
 
 import msgspec
 
 from lambdabox.core.kms.models import KmsAlias, KmsKey
+from lambdabox.storage.sealing import MasterKey, SealedColumn, scrub
 from lambdabox.storage.sqlite import Database, SqliteStore
 
 SCHEMA = """
@@ -14,14 +18,29 @@ CREATE INDEX IF NOT EXISTS kms_keys_deletion ON kms_keys (deletion_date) WHERE d
 CREATE TABLE IF NOT EXISTS kms_aliases (name TEXT PRIMARY KEY, key_id TEXT NOT NULL, doc BLOB NOT NULL);
 """
 
+SEALED = (SealedColumn("kms_keys", "id", "material"),)
+_TABLE = "kms_keys"
+
 _encode = msgspec.json.encode
 _key = msgspec.json.Decoder(KmsKey)
 _alias = msgspec.json.Decoder(KmsAlias)
 
 
 class SqliteKmsStore(SqliteStore):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, master: MasterKey) -> None:
         super().__init__(db, SCHEMA)
+        self._master = master
+        self._seal_plaintext_rows()
+
+    def _seal_plaintext_rows(self) -> None:
+        rows = self._db.execute("SELECT id, material FROM kms_keys WHERE length(material) = 32")
+        if not rows:
+            return
+        with self._db.transaction():
+            for key_id, material in rows:
+                sealed = self._master.seal(bytes(material), _TABLE, key_id)
+                self._db.execute("UPDATE kms_keys SET material = ? WHERE id = ?", (sealed, key_id))
+        scrub(self._db)
 
     def get_key(self, key_id: str) -> KmsKey | None:
         rows = self._db.execute("SELECT doc FROM kms_keys WHERE id = ?", (key_id,))
@@ -29,7 +48,7 @@ class SqliteKmsStore(SqliteStore):
 
     def key_material(self, key_id: str) -> bytes | None:
         rows = self._db.execute("SELECT material FROM kms_keys WHERE id = ?", (key_id,))
-        return bytes(rows[0][0]) if rows else None
+        return self._master.open(bytes(rows[0][0]), _TABLE, key_id) if rows else None
 
     def list_keys(self) -> list[KmsKey]:
         return [
@@ -40,7 +59,13 @@ class SqliteKmsStore(SqliteStore):
         if material is not None:
             self._db.execute(
                 "INSERT INTO kms_keys (id, created, deletion_date, doc, material) VALUES (?, ?, ?, ?, ?)",
-                (key.key_id, key.created, key.deletion_date, _encode(key), material),
+                (
+                    key.key_id,
+                    key.created,
+                    key.deletion_date,
+                    _encode(key),
+                    self._master.seal(material, _TABLE, key.key_id),
+                ),
             )
         else:
             self._db.execute(

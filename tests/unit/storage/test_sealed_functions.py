@@ -11,6 +11,7 @@ from lambdabox.core.models import CodeRef, Function, FunctionVersion
 from lambdabox.core.names import Account
 from lambdabox.storage.kms_sqlite import SqliteKmsStore
 from lambdabox.storage.sealed_functions import SEALED, SealingFunctionStore
+from lambdabox.storage.sealing import MasterKey
 from lambdabox.storage.sqlite import Database, SqliteFunctionStore
 
 
@@ -18,7 +19,8 @@ def test_variables_are_sealed_at_rest(tmp_path: Path) -> None:
     db = Database(tmp_path / "db")
     inner = SqliteFunctionStore(db)
     store = SealingFunctionStore(
-        inner, LambdaKeys(KmsService(SqliteKmsStore(db), Account("1" * 12, "r"), Clock()))
+        inner,
+        LambdaKeys(KmsService(SqliteKmsStore(db, MasterKey.generate()), Account("1" * 12, "r"), Clock())),
     )
     version = FunctionVersion(
         "f",

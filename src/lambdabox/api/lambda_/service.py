@@ -7,6 +7,8 @@ import logging
 import uuid
 from typing import Any
 
+from botocore.model import OperationModel
+
 from lambdabox.api.lambda_ import functions, invoke, provisioned, settings, streaming, urls
 from lambdabox.api.lambda_.context import Call, Handler, LambdaDeps
 from lambdabox.aws.model import load_service_model
@@ -17,6 +19,7 @@ from lambdabox.core.iam.authorizer import Authorizer
 from lambdabox.errors import AwsError
 
 log = logging.getLogger("lambdabox.lambda")
+ROUTE_CACHE_SIZE = 4096  # (method, path, query) -> operation: warm invokes repeat the same few paths
 
 # Where the published model is looser than the service: the API refuses these values.
 CONSTRAINTS: dict[str, dict[str, Any]] = {
@@ -76,11 +79,23 @@ class LambdaService:
         self._deps = deps
         self._authorizer = authorizer  # IAM authorization of every call (None: authentication is off)
         self.protocol = RestJsonProtocol(load_service_model("lambda", CONSTRAINTS))
+        self._routes: dict[tuple[str, str, str], tuple[OperationModel, dict[str, str]]] = {}
+
+    def _route(self, request: WireRequest) -> tuple[OperationModel, dict[str, str]]:
+        """`protocol.route`, remembered: routing depends on the method, path and query string only."""
+        key = (request.method, request.raw_path, request.query_string)
+        found = self._routes.get(key)
+        if found is None:
+            found = self.protocol.route(request)  # an unknown path raises: not remembered
+            if len(self._routes) >= ROUTE_CACHE_SIZE:
+                self._routes.clear()
+            self._routes[key] = found
+        return found[0], dict(found[1])
 
     async def handle(self, request: WireRequest) -> WireResponse:
         request_id = str(uuid.uuid4())
         try:
-            operation, path_params = self.protocol.route(request)
+            operation, path_params = self._route(request)
             handler = HANDLERS.get(operation.name)
             if handler is None:
                 raise AwsError(

@@ -85,6 +85,12 @@ class _Connection(asyncio.Protocol):
         self._body_size = 0
         self._task: asyncio.Task[None] | None = None
         self._streaming: bytes | None = None  # the request id of a response being streamed through
+        # Output is gathered while a read is parsed and written once at its end. Answers to requests
+        # that a pipelined GET next follows (the bundled runtime sends its result and the next GET in
+        # one write) are held until the next event goes out: the runtime reads them together.
+        self._corked: list[bytes] | None = None
+        self._held = b""
+        self._urgent = False  # an error answer was gathered: not to be held
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -99,11 +105,21 @@ class _Connection(asyncio.Protocol):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def data_received(self, data: bytes) -> None:
+        self._corked = []
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError:
             self._write(400, b'{"errorType":"InvalidRequest","errorMessage":"Malformed HTTP request"}')
             self._close()
+        finally:
+            out, self._corked = self._corked, None
+            urgent, self._urgent = self._urgent, False
+            if out:
+                self._held += b"".join(out)
+                # Held only when a GET next is waiting to carry it and it is good news: a refusal
+                # (a runtime's answers to a request that failed end it, as with awslambdaric) goes now.
+                if urgent or self._task is None or self._task.done():
+                    self._flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
@@ -189,19 +205,23 @@ class _Connection(asyncio.Protocol):
         except RuntimeApiError as error:
             self._write_error(error)
             return
-        headers = [
-            (b"Lambda-Runtime-Aws-Request-Id", invocation.request_id.encode()),
-            (b"Lambda-Runtime-Deadline-Ms", str(invocation.deadline_ms).encode()),
-            (b"Lambda-Runtime-Invoked-Function-Arn", invocation.invoked_arn.encode()),
-            (b"Content-Type", invocation.content_type.encode()),
-        ]
+        except asyncio.CancelledError:
+            self._flush()  # what was held for this answer goes out alone
+            raise
+        head = (
+            f"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: {invocation.request_id}\r\n"
+            f"Lambda-Runtime-Deadline-Ms: {invocation.deadline_ms}\r\n"
+            f"Lambda-Runtime-Invoked-Function-Arn: {invocation.invoked_arn}\r\n"
+            f"Content-Type: {invocation.content_type}\r\n"
+        )
         if invocation.trace_id:
-            headers.append((b"Lambda-Runtime-Trace-Id", invocation.trace_id.encode()))
+            head += f"Lambda-Runtime-Trace-Id: {invocation.trace_id}\r\n"
         if invocation.client_context:
-            headers.append((b"Lambda-Runtime-Client-Context", invocation.client_context.encode()))
+            head += f"Lambda-Runtime-Client-Context: {invocation.client_context}\r\n"
         if invocation.cognito_identity:
-            headers.append((b"Lambda-Runtime-Cognito-Identity", invocation.cognito_identity.encode()))
-        self._write(200, invocation.payload, headers)
+            head += f"Lambda-Runtime-Cognito-Identity: {invocation.cognito_identity}\r\n"
+        head += f"Content-Length: {len(invocation.payload)}\r\n\r\n"
+        self._send(head.encode() + invocation.payload)
 
     def _dispatch_post(
         self, method: bytes, url: bytes, headers: dict[bytes, bytes], body: bytes, oversize: bool
@@ -284,12 +304,32 @@ class _Connection(asyncio.Protocol):
         if not content_type_set:
             head.append(b"Content-Type: application/json\r\n")
         head.append(b"Content-Length: %d\r\n\r\n" % len(body))
-        transport.write(b"".join(head) + body)
+        head.append(body)
+        if status >= 300:
+            self._urgent = True
+        self._send(b"".join(head))
+
+    def _send(self, data: bytes) -> None:
+        if self._corked is not None:
+            self._corked.append(data)
+        else:
+            self._held += data
+            self._flush()
         if not self._parser.should_keep_alive():
             self._close()
 
+    def _flush(self) -> None:
+        data, self._held = self._held, b""
+        transport = self._transport
+        if data and transport is not None and not transport.is_closing():
+            transport.write(data)
+
     def _close(self) -> None:
         if self._transport is not None:
+            if self._corked:
+                self._held += b"".join(self._corked)
+                self._corked = []
+            self._flush()
             self._transport.close()
 
 

@@ -11,7 +11,9 @@
   this platform serves it yet: each fire fails and is logged (with the dead-letter queue it would go to).
 A target that refuses a fire with an error worth retrying (the function or the bus does not exist yet) is
 retried by `firing.py` per the schedule's RetryPolicy; other refusals are final.
-The role in `RoleArn` is recorded; Lambdabox has no IAM roles to assume, so it grants everything.
+A fire acts as the schedule's execution role (`RoleArn`): its policies must allow `lambda:InvokeFunction` on
+the function (`events:PutEvents` on the bus), as on AWS, or the fire is refused (AccessDeniedException, not
+retried). The role's trust policy is not evaluated.
 
 `Input` may name context attributes that are filled in at each fire: `<aws.scheduler.schedule-arn>`,
 `<aws.scheduler.scheduled-time>`, `<aws.scheduler.execution-id>` and `<aws.scheduler.attempt-number>`.
@@ -28,6 +30,7 @@ import orjson
 
 from lambdabox.core.events.models import iso_time
 from lambdabox.core.events.service import EntryResult, EventEntry
+from lambdabox.core.iam.authorizer import Authorizer
 from lambdabox.core.invoke import InvokeService
 from lambdabox.core.names import Account, parse_function_ref
 from lambdabox.core.scheduler.models import Schedule, ScheduleTarget
@@ -101,10 +104,19 @@ def render_input(text: str | None, schedule_arn: str, due: float, execution_id: 
 
 
 class ScheduleDelivery:
-    def __init__(self, account: Account, invoker: InvokeService, put_events: PutEvents) -> None:
+    """`authorizer`: IAM, checking what the schedule's role may do (None: authentication is off)."""
+
+    def __init__(
+        self,
+        account: Account,
+        invoker: InvokeService,
+        put_events: PutEvents,
+        authorizer: Authorizer | None = None,
+    ) -> None:
         self._account = account
         self._invoker = invoker
         self._put_events = put_events
+        self._authorizer = authorizer
 
     def deliver(
         self,
@@ -129,12 +141,13 @@ class ScheduleDelivery:
     def _deliver(self, schedule: Schedule, schedule_arn: str, payload: str) -> str | None:
         target = schedule.target
         if target.arn == UNIVERSAL_LAMBDA_INVOKE:
-            return self._universal_invoke(payload)
+            return self._universal_invoke(target.role_arn, payload)
         service = _service(target.arn)
         if service == "lambda":
-            self._enqueue(target.arn, None, payload.encode())
+            self._enqueue(target.role_arn, target.arn, None, payload.encode())
             return None
         if service == "events":
+            self._check_role(target.role_arn, "events:PutEvents", target.arn)
             parameters = target.parameters.get("EventBridgeParameters") or {}
             [result] = self._put_events(
                 [
@@ -150,7 +163,7 @@ class ScheduleDelivery:
             return None if result.error_code is None else f"{result.error_code}: {result.error_message}"
         return f"{target.arn}: targets of this service are not served by Lambdabox yet"
 
-    def _universal_invoke(self, payload: str) -> str | None:
+    def _universal_invoke(self, role_arn: str, payload: str) -> str | None:
         try:
             request = orjson.loads(payload)
         except orjson.JSONDecodeError:
@@ -161,9 +174,20 @@ class ScheduleDelivery:
             )
         body = request.get("Payload", "{}")
         data = body.encode() if isinstance(body, str) else orjson.dumps(body)
-        self._enqueue(request["FunctionName"], request.get("Qualifier"), data)
+        self._enqueue(role_arn, request["FunctionName"], request.get("Qualifier"), data)
         return None
 
-    def _enqueue(self, function: str, qualifier: str | None, payload: bytes) -> None:
+    def _enqueue(self, role_arn: str, function: str, qualifier: str | None, payload: bytes) -> None:
         ref = parse_function_ref(self._account, function, qualifier)
+        self._check_role(
+            role_arn, "lambda:InvokeFunction", self._account.function_arn(ref.name, ref.qualifier)
+        )
         self._invoker.enqueue(ref, payload)
+
+    def _check_role(self, role_arn: str, action: str, resource: str) -> None:
+        """AccessDeniedException unless the schedule's role may do `action` on `resource`."""
+        if self._authorizer is None:
+            return
+        role = role_arn.rsplit("/", 1)[-1]
+        session = f"arn:aws:sts::{self._account.account_id}:assumed-role/{role}/scheduler"
+        self._authorizer.check(session, action, resource, service=action.split(":", 1)[0])

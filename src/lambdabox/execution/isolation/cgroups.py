@@ -196,6 +196,29 @@ class _Switch:
             self._fd = None
 
 
+class _Gauge:
+    """A counter file read again and again (peak memory, after every invocation): kept open and read with
+    `pread` at offset 0, which makes the kernel format it afresh."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def read(self) -> int | None:
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+            text = os.pread(self._fd, 64, 0).strip()
+        except OSError:
+            return None
+        return int(text) if text.isdigit() else None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 def _kill_and_remove(directories: list[Path]) -> bool:
     gone = True
     for directory in directories:
@@ -260,6 +283,8 @@ class V1Cgroup:
         self._limits = limits
         self.procs: tuple[str, ...] = tuple(str(directory / "tasks") for directory in dirs.values())
         self._freezer = _Switch(dirs["freezer"] / "freezer.state") if "freezer" in dirs else None
+        memory = dirs.get("memory")
+        self._peak = _Gauge(memory / "memory.max_usage_in_bytes") if memory is not None else None
 
     def apply(self) -> None:
         limits = self._limits
@@ -286,10 +311,7 @@ class V1Cgroup:
             self._freezer.set("THAWED")
 
     def peak_memory_bytes(self) -> int | None:
-        if "memory" not in self._dirs:
-            return None
-        text = _read(self._dirs["memory"] / "memory.max_usage_in_bytes")
-        return int(text) if text and text.strip().isdigit() else None
+        return self._peak.read() if self._peak is not None else None
 
     def oom_kills(self) -> int:
         if "memory" not in self._dirs:
@@ -306,6 +328,8 @@ class V1Cgroup:
             self.thaw()  # frozen tasks cannot die
         if self._freezer is not None:
             self._freezer.close()
+        if self._peak is not None:
+            self._peak.close()
         return _kill_and_remove(list(self._dirs.values()))
 
 
@@ -369,6 +393,7 @@ class V2Cgroup:
         self._controllers = controllers
         self.procs: tuple[str, ...] = (str(directory / "cgroup.procs"),)
         self._freezer = _Switch(directory / "cgroup.freeze")
+        self._peaks = (_Gauge(directory / "memory.peak"), _Gauge(directory / "memory.current"))
 
     def apply(self) -> None:
         limits = self._limits
@@ -392,10 +417,10 @@ class V2Cgroup:
         self._freezer.set("0")
 
     def peak_memory_bytes(self) -> int | None:
-        for name in ("memory.peak", "memory.current"):
-            text = _read(self._dir / name)
-            if text and text.strip().isdigit():
-                return int(text)
+        for gauge in self._peaks:
+            value = gauge.read()
+            if value is not None:
+                return value
         return None
 
     def oom_kills(self) -> int:
@@ -406,4 +431,6 @@ class V2Cgroup:
             with contextlib.suppress(OSError):
                 _write(self._dir / name, value)
         self._freezer.close()
+        for gauge in self._peaks:
+            gauge.close()
         return _kill_and_remove([self._dir])

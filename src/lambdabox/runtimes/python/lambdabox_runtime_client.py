@@ -1,10 +1,12 @@
 """HTTP client for the Lambda Runtime API (``/2018-06-01/runtime/...``).
 
-One keep-alive ``http.client.HTTPConnection`` with TCP_NODELAY is reused for every call (each
-warm invocation costs two round trips: GET next, POST response/error). No timeout: GET next
-long-polls while the environment may be frozen. A dropped connection is re-opened and the call
-retried once. Non-2xx answers are fatal, as in awslambdaric: a line on stdout, then the process
-exits (GET next) or a RuntimeError propagates (POST).
+One keep-alive connection with TCP_NODELAY is reused for every call. A warm invocation costs one
+write and one wake-up: the POST of a result carries the following GET next behind it (HTTP/1.1
+pipelining), and the Runtime API answers both in one write once the next event is there; responses
+are parsed with ``http.client.HTTPResponse``. No timeout: GET next long-polls while the environment
+may be frozen. A dropped connection is re-opened and the call retried once. Non-2xx answers are
+fatal, as in awslambdaric: a line on stdout, then the process exits (GET next) or a RuntimeError
+propagates (POST).
 """
 
 from __future__ import annotations
@@ -28,12 +30,12 @@ ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
 XRAY_ERROR_CAUSE_HEADER = "Lambda-Runtime-Function-XRay-Error-Cause"
 INVOCATION_ID_HEADER = "Lambda-Runtime-Invocation-Id"
 _MAX_XRAY_CAUSE_BYTES = 1024 * 1024
-_COALESCE_BODY_BYTES = 64 * 1024
 _MAX_LINE = 65536
 _MAX_HEADERS = 100
 
 # A connection problem worth one reconnect-and-retry.
 _RETRYABLE = (OSError, http.client.HTTPException)
+_illegal_header_value = http.client._is_illegal_header_value  # type: ignore[attr-defined]
 
 
 def default_user_agent() -> str:
@@ -94,33 +96,60 @@ class _Response(http.client.HTTPResponse):
             or (not self.chunked and self.length is None)
         )
 
+    def _close_conn(self) -> None:
+        self.fp = None  # type: ignore[assignment]  # the reader is the connection's, shared by its responses
 
-class _Connection(http.client.HTTPConnection):
-    response_class = _Response
+
+class _Connection:
+    """One keep-alive connection to the Runtime API: requests are written whole (one ``sendall``),
+    responses parsed by ``_Response`` from one buffered reader shared by all of them, so that a
+    response which arrived together with the previous one is not lost (requests may be pipelined)."""
 
     def __init__(self, address: str) -> None:
-        super().__init__(address, timeout=None)  # no timeout: GET next long-polls
-        self._held: bytes | None = None
-        self.hold_next_send = False
-
-    def connect(self) -> None:
+        parsed = http.client.HTTPConnection(address)  # only to split host and port as http.client does
+        self.host_header = f"{parsed.host}:{parsed.port}".encode("latin-1")
         # A bytes host spares getaddrinfo the idna codec import (~2 ms at start-up).
-        host: str | bytes = self.host.encode() if self.host.isascii() else self.host
-        self.sock = socket.create_connection((host, self.port), self.timeout)  # type: ignore[arg-type]
+        host: str | bytes = parsed.host.encode() if parsed.host.isascii() else parsed.host
+        self.sock = socket.create_connection((host, parsed.port))  # type: ignore[arg-type]
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._reader = self.sock.makefile("rb")
 
-    def send(self, data: Any) -> None:
-        # http.client sends the header block and the body separately; with hold_next_send set,
-        # the headers wait for the (small, non-empty) body so the request leaves in one segment.
-        if self.hold_next_send:
-            self.hold_next_send = False
-            self._held = data
-            return
-        held = self._held
-        if held is not None:
-            self._held = None
-            data = held + data
-        super().send(data)
+    def makefile(self, mode: str) -> Any:  # what http.client.HTTPResponse reads from
+        return self._reader
+
+    def receive(self, method: str) -> tuple[_Response, bytes]:
+        response = _Response(self, method=method)  # type: ignore[arg-type]
+        response.begin()
+        return response, response.read()
+
+    def close(self) -> None:
+        self._reader.close()
+        self.sock.close()
+
+
+def _request(
+    method: str,
+    path: str,
+    host: bytes,
+    user_agent: bytes,
+    headers: list[tuple[str, str | bytes]],
+    body: bytes | None,
+) -> bytes:
+    lines = [
+        b"%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
+        % (method.encode(), path.encode(), host, user_agent)
+    ]
+    for name, value in headers:
+        data = value.encode("latin-1") if isinstance(value, str) else value
+        if _illegal_header_value(data):
+            raise ValueError(f"Invalid header value {data!r}")
+        lines.append(b"%s: %s\r\n" % (name.encode("ascii"), data))
+    if body is not None:
+        lines.append(b"Content-Length: %d\r\n" % len(body))
+    lines.append(b"\r\n")
+    if body:
+        lines.append(body)
+    return b"".join(lines)
 
 
 class InvocationRequest:
@@ -165,30 +194,38 @@ class RuntimeClient:
         self.address = address
         self.user_agent = user_agent or default_user_agent()
         self._conn: _Connection | None = None
+        self._next_sent = False  # a GET next went out behind the last POST (pipelined), unanswered yet
+        self._next_request: bytes | None = None
 
     def close(self) -> None:
+        self._next_sent = False
         if self._conn is not None:
             self._conn.close()
             self._conn = None
 
     def _call(
-        self, method: str, path: str, headers: list[tuple[str, str | bytes]], body: bytes | None = None
+        self,
+        method: str,
+        path: str,
+        headers: list[tuple[str, str | bytes]],
+        body: bytes | None = None,
+        *,
+        then_next: bool = False,
     ) -> tuple[_Response, bytes]:
+        """One request and its response. `then_next`: a GET next follows in the same write (HTTP/1.1
+        pipelining), so the runtime is woken once, by the next event, instead of by every answer."""
         for attempt in (1, 2):
-            conn = self._conn
-            if conn is None:
-                conn = self._conn = _Connection(self.address)
             try:
-                conn.putrequest(method, path, skip_accept_encoding=True)
-                conn.putheader("User-Agent", self.user_agent)
-                for name, value in headers:
-                    conn.putheader(name, value)
-                if body is not None:
-                    conn.putheader("Content-Length", str(len(body)))
-                    conn.hold_next_send = 0 < len(body) <= _COALESCE_BODY_BYTES
-                conn.endheaders(body)
-                response: _Response = conn.getresponse()  # type: ignore[assignment]
-                data = response.read()
+                conn = self._conn
+                if conn is None:
+                    conn = self._conn = _Connection(self.address)
+                user_agent = self.user_agent.encode("latin-1")
+                data = _request(method, path, conn.host_header, user_agent, headers, body)
+                if then_next:
+                    data += self._next_bytes(conn)
+                conn.sock.sendall(data)
+                self._next_sent = then_next
+                response, answer = conn.receive(method)
             except _RETRYABLE:
                 self.close()
                 if attempt == 2:
@@ -196,11 +233,32 @@ class RuntimeClient:
                 continue
             if response.will_close:
                 self.close()
-            return response, data
+            return response, answer
         raise AssertionError("unreachable")
 
+    def _next_bytes(self, conn: _Connection) -> bytes:
+        if self._next_request is None:
+            self._next_request = _request(
+                "GET", NEXT_PATH, conn.host_header, self.user_agent.encode("latin-1"), [], None
+            )
+        return self._next_request
+
+    def _next(self) -> tuple[_Response, bytes]:
+        conn = self._conn
+        if self._next_sent and conn is not None:
+            self._next_sent = False
+            try:
+                response, body = conn.receive("GET")
+            except _RETRYABLE:
+                self.close()
+            else:
+                if response.will_close:
+                    self.close()
+                return response, body
+        return self._call("GET", NEXT_PATH, [])
+
     def wait_next_invocation(self) -> InvocationRequest:
-        response, body = self._call("GET", NEXT_PATH, [])
+        response, body = self._next()
         if response.status != 200:
             _log_runtime_error(f"Failed to get next invocation. Http Response code: {response.status}")
             self._exit()
@@ -221,7 +279,8 @@ class RuntimeClient:
         headers: list[tuple[str, str | bytes]] = [("Content-Type", content_type)]
         if invocation_id is not None:
             headers.append((INVOCATION_ID_HEADER, invocation_id.encode()))
-        response, data = self._call("POST", INVOCATION_PATH + invoke_id + "/response", headers, body)
+        path = INVOCATION_PATH + invoke_id + "/response"
+        response, data = self._call("POST", path, headers, body, then_next=True)
         if not 200 <= response.status < 300:
             self._post_failed(response.status, data, "Failed to post invocation response")
 
@@ -243,7 +302,8 @@ class RuntimeClient:
         if invocation_id is not None:
             headers.append((INVOCATION_ID_HEADER, invocation_id.encode()))
         body = error_response_data.encode("utf-8")
-        response, data = self._call("POST", INVOCATION_PATH + invoke_id + "/error", headers, body)
+        path = INVOCATION_PATH + invoke_id + "/error"
+        response, data = self._call("POST", path, headers, body, then_next=True)
         if not 200 <= response.status < 300:
             self._post_failed(response.status, data, "Failed to post invocation error")
 

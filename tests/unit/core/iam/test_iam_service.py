@@ -17,6 +17,7 @@ from lambdabox.core.identity import AccessKey, root_arn
 from lambdabox.core.sts import AssumeRoleRequest, Sts
 from lambdabox.errors import AwsError
 from lambdabox.storage.iam_sqlite import SqliteIamStore
+from lambdabox.storage.sealing import MasterKey
 from lambdabox.storage.sqlite import Database
 
 ACCOUNT = "123456789012"
@@ -35,11 +36,14 @@ def trust(principal: dict[str, str]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
+MASTER = MasterKey.generate()
+
+
 class Parts:
     def __init__(self, path: Path) -> None:
         self.db = Database(path / "iam.db")
         self.clock = Clock(source=lambda: 1_000_000.0)
-        self.store = SqliteIamStore(self.db)
+        self.store = SqliteIamStore(self.db, MASTER)
         self.credentials = IamCredentialStore(ROOT, self.store, self.clock)
         self.iam = IamService(self.store, ACCOUNT, self.clock, load_aws_managed(), self.credentials.forget)
         self.sts = Sts(self.iam, self.store, self.clock)

@@ -15,6 +15,7 @@ from lambdabox.core.models import CodeRef, FunctionVersion
 from lambdabox.core.names import Account
 from lambdabox.errors import AwsError
 from lambdabox.storage.kms_sqlite import SqliteKmsStore
+from lambdabox.storage.sealing import MasterKey
 from lambdabox.storage.sqlite import Database
 
 ACCOUNT = Account("123456789012", "eu-west-1")
@@ -35,7 +36,9 @@ def time_() -> Time:
 
 @pytest.fixture
 def kms(tmp_path: Path, time_: Time) -> KmsService:
-    return KmsService(SqliteKmsStore(Database(tmp_path / "db")), ACCOUNT, Clock(source=time_))
+    return KmsService(
+        SqliteKmsStore(Database(tmp_path / "db"), MasterKey.generate()), ACCOUNT, Clock(source=time_)
+    )
 
 
 def test_every_reference_form_names_the_same_key(kms: KmsService) -> None:

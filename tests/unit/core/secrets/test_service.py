@@ -15,6 +15,7 @@ from lambdabox.core.secrets.passwords import random_password
 from lambdabox.core.secrets.service import DAY, NewValue, SecretsService
 from lambdabox.errors import AwsError
 from lambdabox.storage.kms_sqlite import SqliteKmsStore
+from lambdabox.storage.sealing import MasterKey
 from lambdabox.storage.secrets_sqlite import SqliteSecretsStore
 from lambdabox.storage.sqlite import Database
 
@@ -38,7 +39,10 @@ def secrets(tmp_path: Path, time_: Time) -> SecretsService:
     db = Database(tmp_path / "db")
     clock = Clock(source=time_)
     return SecretsService(
-        SqliteSecretsStore(db), KmsService(SqliteKmsStore(db), ACCOUNT, clock), ACCOUNT, clock
+        SqliteSecretsStore(db),
+        KmsService(SqliteKmsStore(db, MasterKey.generate()), ACCOUNT, clock),
+        ACCOUNT,
+        clock,
     )
 
 
