@@ -40,6 +40,7 @@ def add_summary(results: dict[str, Any]) -> None:
         summary["ratios"].update(ratios)
         summary["failed_by_benchmark"]["url"] = failed
         summary["targets"].update(targets)
+        summary["peer_failed_requests"] = urls.peer_failed(results["url"])
     if "scaling" in results:
         ratios, failed, targets = scaling.summarize(results["scaling"])
         summary["ratios"].update(ratios)
@@ -254,6 +255,13 @@ def _target_lines(results: dict[str, Any]) -> list[str]:
     lines.append(
         f"Failed requests: {summary['failed_requests']} ({', '.join(f'{k} {v}' for k, v in failed.items())})"
     )
+    peer_failed = summary.get("peer_failed_requests")
+    if peer_failed:
+        lines.append(
+            "Peers' failed requests (theirs, not in the exit status; wrk's reconnect read errors on"
+            " Connection: close excluded): "
+            + ", ".join(f"{urls.LABELS[k]} {v}" for k, v in peer_failed.items())
+        )
     return lines
 
 
