@@ -68,7 +68,7 @@ from lambdabox.core.scheduler.service import SchedulerService
 from lambdabox.core.scheduler.targets import ScheduleDelivery
 from lambdabox.core.secrets.rotation import Rotator
 from lambdabox.core.secrets.service import SecretsService
-from lambdabox.core.sts import Sts
+from lambdabox.core.sts import RoleSessions, Sts
 from lambdabox.credentials import RootCredentials
 from lambdabox.errors import AwsError
 from lambdabox.execution.admission import Admission, default_reserve_mb
@@ -125,6 +125,8 @@ class Platform:
             iam_store, settings.account_id, self.clock, load_aws_managed(), self.credentials.forget
         )
         self.sts = Sts(self.iam, iam_store, self.clock)
+        # Environments of one function share a session of its role (renewed at half its lifetime), as on AWS.
+        self.role_sessions = RoleSessions(self.sts, self.clock, ROLE_SESSION_SECONDS)
         self.verifier = Verifier(self.credentials, settings.region) if settings.auth else None
         # KMS keys live in this database; functions' environment variables are sealed with them at rest.
         self.kms = KmsService(SqliteKmsStore(self.db, master), self.account, self.clock)
@@ -369,7 +371,7 @@ class Platform:
     def _role_credentials(self, version: FunctionVersion) -> Credentials:
         """A fresh session of the function's execution role, named after the function (as Lambda names it)."""
         try:
-            session = self.sts.credentials_for_role(version.role, version.name, ROLE_SESSION_SECONDS)
+            session = self.role_sessions.credentials(version.role, version.name)
         except AwsError:
             raise AwsError(
                 "InvalidParameterValueException",

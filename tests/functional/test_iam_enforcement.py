@@ -592,3 +592,24 @@ def test_aws_iam_function_urls_need_invoke_function_url(
     )
     allowed = get()
     assert (allowed.status, allowed.data) == (200, b"hi")
+
+
+def test_environments_of_a_function_share_its_role_session(lambda_client: Any, deploy: Any) -> None:
+    """Like Lambda, new environments of one function get the same (cached) session of its role."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    name = deploy(
+        "import os, time\n"
+        "def handler(event, context):\n"
+        "    time.sleep(0.5)\n"
+        "    return [os.environ['AWS_ACCESS_KEY_ID'], context.log_stream_name]\n"
+    )
+    with ThreadPoolExecutor(2) as pool:
+        results = list(
+            pool.map(
+                lambda _: json.loads(lambda_client.invoke(FunctionName=name)["Payload"].read()), range(2)
+            )
+        )
+    assert len({stream for _, stream in results}) == 2  # two environments
+    keys = {key for key, _ in results}
+    assert len(keys) == 1 and keys.pop().startswith("ASIA")

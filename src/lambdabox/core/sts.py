@@ -253,3 +253,27 @@ class Sts:
         self._store.put_session(session)
         self._iam.session_issued(principal_arn)
         return session
+
+
+class RoleSessions:
+    """The execution-role sessions Lambda hands to environments: one per (role, function), shared by the
+    function's new environments while it has at least half its lifetime left, then replaced (as Lambda
+    caches role credentials). Issuing a session costs a sealed write; a burst of cold starts pays it once."""
+
+    def __init__(self, sts: Sts, clock: Clock, duration_seconds: int) -> None:
+        self._sts = sts
+        self._clock = clock
+        self._duration = duration_seconds
+        self._sessions: dict[tuple[str, str], tuple[float, TemporaryCredentials]] = {}
+
+    def credentials(self, role_arn: str, function_name: str) -> TemporaryCredentials:
+        key = (role_arn, function_name)
+        now = self._clock.now()
+        cached = self._sessions.get(key)
+        if cached is not None:
+            issued, session = cached
+            if now < issued + (session.expiration - issued) / 2:
+                return session
+        session = self._sts.credentials_for_role(role_arn, function_name, self._duration)
+        self._sessions[key] = (now, session)
+        return session
