@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -596,8 +597,6 @@ def test_aws_iam_function_urls_need_invoke_function_url(
 
 def test_environments_of_a_function_share_its_role_session(lambda_client: Any, deploy: Any) -> None:
     """Like Lambda, new environments of one function get the same (cached) session of its role."""
-    from concurrent.futures import ThreadPoolExecutor
-
     name = deploy(
         "import os, time\n"
         "def handler(event, context):\n"
