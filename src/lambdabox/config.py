@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -84,52 +85,40 @@ def _floats(text: str) -> tuple[float, ...]:
     return tuple(float(part) for part in text.split(",") if part.strip())
 
 
+def _path(text: str) -> Path:
+    return Path(text).expanduser()
+
+
+# LAMBDABOX_* variable -> Settings field, and how its text becomes the value (empty: not set).
+_FROM_ENV: tuple[tuple[str, str, Callable[[str], object]], ...] = (
+    ("LAMBDABOX_HOST", "host", str),
+    ("LAMBDABOX_PORT", "port", int),
+    ("LAMBDABOX_ACCOUNT_ID", "account_id", str),
+    ("LAMBDABOX_REGION", "region", str),
+    ("LAMBDABOX_ROOT_ACCESS_KEY_ID", "root_access_key_id", str),
+    ("LAMBDABOX_ROOT_SECRET_ACCESS_KEY", "root_secret_access_key", str),
+    ("LAMBDABOX_ACCOUNT_CONCURRENCY", "account_concurrency", int),
+    ("LAMBDABOX_IDLE_TIMEOUT", "idle_timeout", float),
+    ("LAMBDABOX_ASYNC_RETRY_DELAYS", "async_retry_delays", _floats),
+    ("LAMBDABOX_PYTHON", "python_executable", str),
+    ("LAMBDABOX_AUTH", "auth", functools.partial(_switch, "LAMBDABOX_AUTH")),
+    ("LAMBDABOX_SCHEDULER_TICK", "scheduler_tick", float),
+    ("LAMBDABOX_CLOCK_OFFSET", "clock_offset", float),
+    ("LAMBDABOX_TEST_HOOKS", "test_hooks", functools.partial(_switch, "LAMBDABOX_TEST_HOOKS")),
+    ("LAMBDABOX_ISOLATION", "isolation", functools.partial(_switch, "LAMBDABOX_ISOLATION")),
+    ("LAMBDABOX_FREEZE_DELAY", "freeze_delay", float),
+    ("LAMBDABOX_MEMORY_RESERVE_MB", "memory_reserve_mb", int),
+    ("LAMBDABOX_MAX_ENVIRONMENTS", "max_environments", int),
+    ("LAMBDABOX_ADMISSION_WAIT", "admission_wait", float),
+    ("LAMBDABOX_MASTER_KEY", "master_key", str),
+    ("LAMBDABOX_MASTER_KEY_FILE", "master_key_file", _path),
+)
+
+
 def load_settings(env: Mapping[str, str], **overrides: object) -> Settings:
     """Build settings from `LAMBDABOX_*` variables, then apply explicit (flag) overrides that are not None."""
     settings = Settings(data_dir=default_data_dir(env))
-    from_env: dict[str, object] = {}
-    if env.get("LAMBDABOX_HOST"):
-        from_env["host"] = env["LAMBDABOX_HOST"]
-    if env.get("LAMBDABOX_PORT"):
-        from_env["port"] = int(env["LAMBDABOX_PORT"])
-    if env.get("LAMBDABOX_ACCOUNT_ID"):
-        from_env["account_id"] = env["LAMBDABOX_ACCOUNT_ID"]
-    if env.get("LAMBDABOX_REGION"):
-        from_env["region"] = env["LAMBDABOX_REGION"]
-    if env.get("LAMBDABOX_ROOT_ACCESS_KEY_ID"):
-        from_env["root_access_key_id"] = env["LAMBDABOX_ROOT_ACCESS_KEY_ID"]
-    if env.get("LAMBDABOX_ROOT_SECRET_ACCESS_KEY"):
-        from_env["root_secret_access_key"] = env["LAMBDABOX_ROOT_SECRET_ACCESS_KEY"]
-    if env.get("LAMBDABOX_ACCOUNT_CONCURRENCY"):
-        from_env["account_concurrency"] = int(env["LAMBDABOX_ACCOUNT_CONCURRENCY"])
-    if env.get("LAMBDABOX_IDLE_TIMEOUT"):
-        from_env["idle_timeout"] = float(env["LAMBDABOX_IDLE_TIMEOUT"])
-    if env.get("LAMBDABOX_ASYNC_RETRY_DELAYS"):
-        from_env["async_retry_delays"] = _floats(env["LAMBDABOX_ASYNC_RETRY_DELAYS"])
-    if env.get("LAMBDABOX_PYTHON"):
-        from_env["python_executable"] = env["LAMBDABOX_PYTHON"]
-    if env.get("LAMBDABOX_AUTH"):
-        from_env["auth"] = _switch("LAMBDABOX_AUTH", env["LAMBDABOX_AUTH"])
-    if env.get("LAMBDABOX_SCHEDULER_TICK"):
-        from_env["scheduler_tick"] = float(env["LAMBDABOX_SCHEDULER_TICK"])
-    if env.get("LAMBDABOX_CLOCK_OFFSET"):
-        from_env["clock_offset"] = float(env["LAMBDABOX_CLOCK_OFFSET"])
-    if env.get("LAMBDABOX_TEST_HOOKS"):
-        from_env["test_hooks"] = _switch("LAMBDABOX_TEST_HOOKS", env["LAMBDABOX_TEST_HOOKS"])
-    if env.get("LAMBDABOX_ISOLATION"):
-        from_env["isolation"] = _switch("LAMBDABOX_ISOLATION", env["LAMBDABOX_ISOLATION"])
-    if env.get("LAMBDABOX_FREEZE_DELAY"):
-        from_env["freeze_delay"] = float(env["LAMBDABOX_FREEZE_DELAY"])
-    if env.get("LAMBDABOX_MEMORY_RESERVE_MB"):
-        from_env["memory_reserve_mb"] = int(env["LAMBDABOX_MEMORY_RESERVE_MB"])
-    if env.get("LAMBDABOX_MAX_ENVIRONMENTS"):
-        from_env["max_environments"] = int(env["LAMBDABOX_MAX_ENVIRONMENTS"])
-    if env.get("LAMBDABOX_ADMISSION_WAIT"):
-        from_env["admission_wait"] = float(env["LAMBDABOX_ADMISSION_WAIT"])
-    if env.get("LAMBDABOX_MASTER_KEY"):
-        from_env["master_key"] = env["LAMBDABOX_MASTER_KEY"]
-    if env.get("LAMBDABOX_MASTER_KEY_FILE"):
-        from_env["master_key_file"] = Path(env["LAMBDABOX_MASTER_KEY_FILE"]).expanduser()
+    from_env = {field: parse(env[name]) for name, field, parse in _FROM_ENV if env.get(name)}
     settings = replace(settings, **from_env)  # type: ignore[arg-type]
     explicit = {k: v for k, v in overrides.items() if v is not None}
     if "data_dir" in explicit:

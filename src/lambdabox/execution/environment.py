@@ -229,16 +229,11 @@ class ExecutionEnvironment:
         if self.state is EnvState.DEAD:
             raise RuntimeApiError(500, "Runtime.ExitError", "The environment is shutting down")
         if self.state is EnvState.STARTING:
-            self.init_duration_ms = (time.perf_counter() - self._spawned_at) * 1000
+            self._initialized()
             if self.restored:
-                self._log(logs.restore_report_line(self.init_duration_ms))
-            if self._init_timer is not None:
-                self._init_timer.cancel()
-            self.state = EnvState.IDLE
+                self._log(logs.restore_report_line(self.init_duration_ms or 0.0))
             if self._process is not None:
                 self._process.end_init()
-            if self.on_ready is not None:
-                self.on_ready(self)
         if self._active is not None and self._active.handed_at is None:
             return self._hand_over()
         self._waiter = asyncio.get_running_loop().create_future()
@@ -294,10 +289,14 @@ class ExecutionEnvironment:
             raise RuntimeApiError(
                 403, "InvalidStateTransition", "State transition from Ready to RestoreReady failed"
             )
+        self._initialized()  # never invoked, frozen or CPU-limited: it serves restores
+
+    def _initialized(self) -> None:
+        """STARTING -> IDLE: Init (or a restore) is over."""
         self.init_duration_ms = (time.perf_counter() - self._spawned_at) * 1000
         if self._init_timer is not None:
             self._init_timer.cancel()
-        self.state = EnvState.IDLE  # never invoked: it serves restores (and is never frozen)
+        self.state = EnvState.IDLE
         if self.on_ready is not None:
             self.on_ready(self)
 

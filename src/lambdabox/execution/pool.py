@@ -162,11 +162,15 @@ class EnvironmentPool:
         while env in self._all and loop.time() < give_up:
             await asyncio.sleep(0.002)
 
-    def _forget(self, env: ExecutionEnvironment) -> None:
-        self._all.discard(env)
+    def _unstack(self, env: ExecutionEnvironment) -> None:
+        """No longer offer `env` for reuse."""
         stack = self._idle.get(_key(env.version))
         if stack and env in stack:
             stack.remove(env)
+
+    def _forget(self, env: ExecutionEnvironment) -> None:
+        self._all.discard(env)
+        self._unstack(env)
         for group in self._provisioned.values():
             if env in group.envs:
                 group.envs.discard(env)
@@ -206,9 +210,7 @@ class EnvironmentPool:
 
     def _kill_if_idle(self, env: ExecutionEnvironment) -> None:
         if env.state in (EnvState.IDLE, EnvState.FROZEN, EnvState.STARTING):
-            stack = self._idle.get(_key(env.version))
-            if stack and env in stack:
-                stack.remove(env)
+            self._unstack(env)
             env.kill()
 
     def _fill(self, group: _Provisioned) -> None:
@@ -252,9 +254,8 @@ class EnvironmentPool:
         for key in [k for k in self._idle if k[0] == function_name]:
             keep: list[ExecutionEnvironment] = []
             for env in self._idle.pop(key):
-                if self._is_provisioned(
-                    env
-                ):  # published versions do not change: core/provisioned.sync decides
+                # Provisioned ones run published versions, which do not change: core/provisioned.sync decides.
+                if self._is_provisioned(env):
                     keep.append(env)
                 else:
                     env.kill()

@@ -29,7 +29,7 @@ from lambdabox.errors import AwsError
 from lambdabox.execution.environment import EnvironmentSpec, ExecutionEnvironment
 from lambdabox.execution.isolation import Isolation
 from lambdabox.execution.sandbox import LaunchSpec, Sandbox, SandboxProcess, confine, release_later
-from lambdabox.execution.zygote import FdSender, ForkedProcess
+from lambdabox.execution.zygote import FdSender, ForkedProcess, fd_ready
 from lambdabox.observability.logs import LogSink
 
 log = logging.getLogger("lambdabox.snapstart")
@@ -133,18 +133,7 @@ class Template:
 
 async def _hello(link: socket.socket) -> int:
     """The restored copy's pid, from the credentials it sent (translated into our PID namespace)."""
-    loop = asyncio.get_running_loop()
-    arrived: asyncio.Future[None] = loop.create_future()
-
-    def wake() -> None:
-        if not arrived.done():
-            arrived.set_result(None)
-
-    loop.add_reader(link.fileno(), wake)
-    try:
-        await arrived
-    finally:
-        loop.remove_reader(link.fileno())
+    await fd_ready(link.fileno())
     _, ancillary, _, _ = link.recvmsg(64, socket.CMSG_SPACE(_CREDENTIALS.size))
     for level, kind, data in ancillary:
         if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:

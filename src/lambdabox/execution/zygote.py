@@ -52,24 +52,28 @@ class FdSender:
             await self._send_when_writable(message, fds)
 
     async def _send_when_writable(self, message: bytes, fds: list[int]) -> None:
-        loop = asyncio.get_running_loop()
-        fd = self._channel.fileno()
         while True:
             try:
                 socket.send_fds(self._channel, [message], fds)
                 return
             except BlockingIOError:
-                writable: asyncio.Future[None] = loop.create_future()
+                await fd_ready(self._channel.fileno(), write=True)
 
-                def ready(done: asyncio.Future[None] = writable) -> None:
-                    if not done.done():
-                        done.set_result(None)
 
-                loop.add_writer(fd, ready)
-                try:
-                    await writable
-                finally:
-                    loop.remove_writer(fd)
+async def fd_ready(fd: int, *, write: bool = False) -> None:
+    """Wait until `fd` is readable (or writable) on the running event loop."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    (loop.add_writer if write else loop.add_reader)(fd, wake)
+    try:
+        await ready
+    finally:
+        (loop.remove_writer if write else loop.remove_reader)(fd)
 
 
 class ForkedProcess(ConfinedProcess):

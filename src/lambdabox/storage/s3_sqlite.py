@@ -87,6 +87,8 @@ class Written:
 
 
 class FileBlobWriter:
+    in_memory = False
+
     def __init__(self, path: Path, blob_id: str) -> None:
         self._blob_id = blob_id
         self._path = path
@@ -197,6 +199,8 @@ class _InlineClone:
 
 class _LinkedBlob:
     """A clone of an existing blob: a hard link, already as durable as its source."""
+
+    in_memory = False
 
     def __init__(self, path: Path, blob_id: str) -> None:
         self._blob_id = blob_id

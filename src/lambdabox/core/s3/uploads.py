@@ -44,7 +44,7 @@ class Upload:
             self._pending = asyncio.ensure_future(self._consume(data))
 
     async def _consume(self, data: bytes) -> None:
-        if len(data) <= SMALL_BYTES and getattr(self._writer, "in_memory", False):
+        if len(data) <= SMALL_BYTES and self._writer.in_memory:
             self._writer.write(data)  # into memory (or the start of a spill to a file)
             for update in self._updaters:
                 update(data)
@@ -58,7 +58,7 @@ class Upload:
         """Write what is buffered, make the blob durable, return the raw digests."""
         await self._hand_off()
         await self._hand_off()
-        if getattr(self._writer, "in_memory", False):
+        if self._writer.in_memory:
             self._writer.seal()  # nothing to flush: the bytes are committed with the object's record
         else:
             await asyncio.to_thread(self._writer.seal)

@@ -58,19 +58,22 @@ class Confinement:
         self.cgroup = cgroup
         self.frozen = False
 
+    def _process_files(self) -> list[str]:
+        """Its cgroups' `cgroup.procs` (v1 plans name `tasks`, which moves one thread, not a process)."""
+        return [
+            procs[: -len("tasks")] + "cgroup.procs" if procs.endswith("/tasks") else procs
+            for procs in self.plan.get("cgroups", ())
+        ]
+
     def adopt(self, pid: int) -> None:
         """Move a process that is already running (a SnapStart restore) into this environment's cgroups."""
-        for procs in self.plan.get("cgroups", ()):
-            if procs.endswith("/tasks"):  # `tasks` moves one thread; `cgroup.procs` the whole process
-                procs = procs[: -len("tasks")] + "cgroup.procs"
+        for procs in self._process_files():
             with open(procs, "w") as handle:
                 handle.write(str(pid))
 
     def pids(self) -> list[int] | None:
         """The processes in this environment's cgroup (None without one)."""
-        for procs in self.plan.get("cgroups", ()):
-            if procs.endswith("/tasks"):
-                procs = procs[: -len("tasks")] + "cgroup.procs"
+        for procs in self._process_files()[:1]:
             try:
                 with open(procs) as handle:
                     return [int(pid) for pid in handle.read().split()]
