@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from lambdabox.api.http1 import GatheringHttpToolsProtocol
 from lambdabox.app import Platform
 from lambdabox.config import Settings
 from lambdabox.credentials import resolve
@@ -44,7 +45,9 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=GatheringHttpToolsProtocol,  # httptools, each response in one write
+        ws="none",
+        proxy_headers=False,  # X-Forwarded-For from a local client must not change its source address
         lifespan="on",
         access_log=False,
         log_level="warning",

@@ -612,3 +612,23 @@ def test_environments_of_a_function_share_its_role_session(lambda_client: Any, d
     assert len({stream for _, stream in results}) == 2  # two environments
     keys = {key for key, _ in results}
     assert len(keys) == 1 and keys.pop().startswith("ASIA")
+
+
+def test_a_forwarded_for_header_does_not_change_the_source_ip(users: Users) -> None:
+    """aws:SourceIp is the address the request came from; a client cannot claim another one with
+    X-Forwarded-For (no proxy is trusted)."""
+    _, keys = users.create(
+        inline=document(
+            allow("lambda:ListFunctions", Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})
+        )
+    )
+    client = users.client("lambda", keys)
+
+    def claim_another_address(request: Any, **_: Any) -> None:
+        request.headers["X-Forwarded-For"] = "10.1.2.3"
+        request.headers["Forwarded"] = "for=10.1.2.3"
+
+    client.meta.events.register("before-sign.lambda.ListFunctions", claim_another_address)
+    with pytest.raises(ClientError) as excinfo:
+        client.list_functions()
+    assert code_of(excinfo)[:2] == (403, "AccessDeniedException")
