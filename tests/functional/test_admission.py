@@ -4,6 +4,7 @@ way, then invocations wait briefly, then they are throttled — the host is neve
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -64,3 +65,35 @@ def test_a_host_without_memory_to_spare_throttles_cold_starts(server_factory: An
     assert health["status"] == "ready"
     assert health["environments"] == 0
     assert health["admission"]["memoryReserveMb"] == 100000000
+
+
+def test_provisioned_environments_are_admitted_like_on_demand_ones(server_factory: Any) -> None:
+    """Provisioned concurrency cannot overcommit the host either: an idle on-demand environment makes way
+    for it, and what does not fit waits (IN_PROGRESS) instead of starting."""
+    server: Server = server_factory(LAMBDABOX_MAX_ENVIRONMENTS="2")
+    client = server.client()
+    name = create_function(client, SLEEPER)
+    assert client.invoke(FunctionName=name, Payload=b"{}")["StatusCode"] == 200  # one idle, on-demand
+    version = client.publish_version(FunctionName=name)["Version"]
+    client.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier=version, ProvisionedConcurrentExecutions=2
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        config = client.get_provisioned_concurrency_config(FunctionName=name, Qualifier=version)
+        if config["Status"] == "READY":
+            break
+        time.sleep(0.1)
+    assert config["Status"] == "READY" and config["AllocatedProvisionedConcurrentExecutions"] == 2
+    assert _health(server)["environments"] == 2  # the on-demand one made way
+
+    client.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier=version, ProvisionedConcurrentExecutions=3
+    )
+    time.sleep(1.0)
+    config = client.get_provisioned_concurrency_config(FunctionName=name, Qualifier=version)
+    assert config["Status"] == "IN_PROGRESS", config
+    assert config["AllocatedProvisionedConcurrentExecutions"] == 2
+    assert _health(server)["environments"] == 2
+    # The two that fit serve invocations of the version.
+    assert json.loads(client.invoke(FunctionName=name, Qualifier=version)["Payload"].read()) == "ok"

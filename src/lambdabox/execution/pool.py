@@ -25,6 +25,11 @@ from lambdabox.observability.logs import LogSink
 SpecFactory = Callable[[FunctionVersion], EnvironmentSpec]
 Key = tuple[str, str, str]  # function name, version, revision
 STOP_WAIT = 2.0  # longest wait for an environment stopped to make room to be gone
+PROVISION_WAIT = 60.0  # how long provisioned concurrency waits for room on the host before it fails
+NO_ROOM = (
+    "The host has no room for more execution environments (LAMBDABOX_MEMORY_RESERVE_MB, "
+    "LAMBDABOX_MAX_ENVIRONMENTS)."
+)
 
 
 def _key(version: FunctionVersion) -> Key:
@@ -40,6 +45,8 @@ class _Provisioned:
     envs: set[ExecutionEnvironment] = field(default_factory=set)
     ready: set[ExecutionEnvironment] = field(default_factory=set)
     failure: str | None = None
+    waiting_since: float | None = None  # loop time it started waiting for room on the host
+    retry: asyncio.TimerHandle | None = None  # the next attempt to find room
 
 
 def _credentials_last(env: ExecutionEnvironment, now: float) -> bool:
@@ -217,12 +224,39 @@ class EnvironmentPool:
         if group.failure is not None or self._loop is None or group not in self._provisioned.values():
             return
         while len(group.envs) < group.count:
+            if not self._room_for_provisioned(group):
+                return
             spec = replace(self._spec_factory(group.version), initialization_type="provisioned-concurrency")
             env = ExecutionEnvironment(spec, self._sandbox, self._sink, self._forget, self._freeze_delay)
             env.on_ready = functools.partial(self._provisioned_ready, group)
             group.envs.add(env)
             self._all.add(env)
             self._loop.create_task(self._start_provisioned(env))
+
+    def _room_for_provisioned(self, group: _Provisioned) -> bool:
+        """Provisioned environments are admitted like on-demand ones. Without room, an idle on-demand
+        environment makes way; the group stays IN_PROGRESS and tries again shortly, and fails once it has
+        waited PROVISION_WAIT seconds without room."""
+        assert self._loop is not None
+        if self._admission is None or self._admission.has_room(len(self._all)):
+            group.waiting_since = None
+            return True
+        now = self._loop.time()
+        if group.waiting_since is None:
+            group.waiting_since = now
+        elif now - group.waiting_since > PROVISION_WAIT:
+            group.failure = NO_ROOM
+            return False
+        victim = self._least_recently_used()
+        if victim is not None:
+            self._kill_if_idle(victim)  # gone once its process has exited: then there is room
+        if group.retry is None:
+            group.retry = self._loop.call_later(0.02 if victim is not None else 0.5, self._retry_fill, group)
+        return False
+
+    def _retry_fill(self, group: _Provisioned) -> None:
+        group.retry = None
+        self._fill(group)
 
     async def _start_provisioned(self, env: ExecutionEnvironment) -> None:
         try:
