@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from lambdabox.core.iam.actions import Check
@@ -29,6 +28,7 @@ from lambdabox.core.iam.policy import (
     compile_policy,
     evaluate,
     principal_of,
+    time_keys,
 )
 from lambdabox.core.resource_policy import function_policy
 from lambdabox.errors import AwsError
@@ -121,7 +121,6 @@ class Authorizer:
         self._now = now
         self._tags = tags  # principal ARN (a session's role ARN) -> its tags (aws:PrincipalTag/*)
         self._user_id = user_id  # principal ARN -> its unique id (aws:userid: AIDA…, AROA…:session)
-        self._time: tuple[int, dict[str, Sequence[str]]] = (-1, {})
 
     # -- the hook ------------------------------------------------------------------------------------------
     def authorize(
@@ -241,7 +240,7 @@ class Authorizer:
         """The global condition keys of a request (aws:*); the principal's id and tags are read from IAM
         only if a condition or a policy variable asks for them."""
         keys: dict[str, Sequence[str]] = {
-            **self._time_keys(),
+            **time_keys(int(self._now())),
             "aws:securetransport": ["false"],  # Lambdabox speaks plain HTTP
             "aws:requestedregion": [self.region],
             "aws:principaltype": [principal.type.value],
@@ -268,13 +267,6 @@ class Authorizer:
                 tagged = principal.role_arn or arn
                 loaders.append(("aws:principaltag/", lambda: _tag_keys("aws:principaltag/", tags(tagged))))
         return LazyKeys(keys, tuple(loaders))
-
-    def _time_keys(self) -> dict[str, Sequence[str]]:
-        second = int(self._now())
-        if self._time[0] != second:  # formatted once per second
-            stamp = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            self._time = (second, {"aws:currenttime": (stamp,), "aws:epochtime": (str(second),)})
-        return self._time[1]
 
 
 Loader = Callable[[], Mapping[str, Sequence[str]]]

@@ -72,6 +72,13 @@ def service_principal(service: str) -> Principal:
     return Principal(PrincipalType.SERVICE, service=service)
 
 
+@lru_cache(maxsize=4)
+def time_keys(second: int) -> Mapping[str, Sequence[str]]:
+    """aws:CurrentTime and aws:EpochTime at `second` (epoch seconds, their granularity)."""
+    stamp = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"aws:currenttime": (stamp,), "aws:epochtime": (str(second),)}
+
+
 @lru_cache(maxsize=4096)
 def principal_of(arn: str) -> Principal:
     """The principal an IAM or STS ARN names (root, user, assumed-role session, federated user)."""
