@@ -103,9 +103,9 @@ class Edge:
                 )
             chunks.append(chunk)
             more = message.get("more_body", False)
-        request = replace(head, body=b"".join(chunks))
-        if service is None and request.raw_path.startswith("/_lambdabox/"):
-            return await self._internal.handle(request)
+        body = b"".join(chunks)
+        if service is None and head.raw_path.startswith("/_lambdabox/"):
+            return await self._internal.handle(replace(head, body=body))
         front_end = self._services.get(service or "")
         if front_end is None:
             return _error(
@@ -113,10 +113,11 @@ class Edge:
                 "UnknownServiceException",
                 f"Lambdabox does not serve the AWS service {service or '(unknown)'!r} yet.",
             )
+        principal_arn = None
         if self._verifier is not None:
             assert service is not None
             try:
-                request = self._authenticate(self._verifier, request, service, raw_headers)
+                principal_arn = self._authenticate(self._verifier, head, body, service, raw_headers)
             except AwsError as error:
                 # Query-protocol services (IAM, STS) word refusals in their own XML.
                 refuse = getattr(front_end, "refuse", None)
@@ -124,16 +125,21 @@ class Edge:
                     response: WireResponse = refuse(error)
                     return response
                 return _error(error.status, error.code, error.message)
-        return await front_end.handle(request)
+        return await front_end.handle(replace(head, body=body, principal_arn=principal_arn))
 
     @staticmethod
     def _authenticate(
-        verifier: Verifier, request: WireRequest, service: str, raw_headers: list[tuple[bytes, bytes]]
-    ) -> WireRequest:
+        verifier: Verifier,
+        head: WireRequest,
+        body: bytes,
+        service: str,
+        raw_headers: list[tuple[bytes, bytes]],
+    ) -> str:
+        """The ARN of whoever signed the request (refused with the service's error when nobody did)."""
         signed = SignedRequest(
-            request.method,
-            request.raw_path,
-            request.query_string,
+            head.method,
+            head.raw_path,
+            head.query_string,
             [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw_headers],
         )
         try:
@@ -142,10 +148,10 @@ class Edge:
                 raise json_auth.missing(service)
             # IAM (global) and STS (global endpoint) also accept their home region us-east-1 in the scope.
             home = (lambda: "us-east-1") if service in ("iam", "sts") else None
-            verified = verifier.verify(signed, claim, service, body=request.body, other_region=home)
+            verified = verifier.verify(signed, claim, service, body=body, other_region=home)
         except SignatureError as error:
             raise json_auth.refused(service, error) from None
-        return replace(request, principal_arn=verified.key.principal_arn)
+        return verified.key.principal_arn
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
