@@ -97,3 +97,31 @@ def test_provisioned_environments_are_admitted_like_on_demand_ones(server_factor
     assert _health(server)["environments"] == 2
     # The two that fit serve invocations of the version.
     assert json.loads(client.invoke(FunctionName=name, Qualifier=version)["Payload"].read()) == "ok"
+
+
+def test_a_burst_waiting_for_a_snapstart_template_does_not_overshoot(server_factory: Any) -> None:
+    """After a restart the template of a SnapStart version is made again by the first invocations; the
+    ones that wait for it are counted, so a burst cannot start more environments than the host allows."""
+    server: Server = server_factory(LAMBDABOX_MAX_ENVIRONMENTS="2", LAMBDABOX_ADMISSION_WAIT="0.3")
+    client = server.client()
+    name = create_function(client, SLEEPER, SnapStart={"ApplyOn": "PublishedVersions"})
+    version = client.publish_version(FunctionName=name)["Version"]
+    client.get_waiter("function_active_v2").wait(
+        FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    server.close_clients()
+    server.stop()
+    server.start()
+    client = server.client(retries={"total_max_attempts": 1})
+
+    def invoke(_: int) -> str:
+        try:
+            client.invoke(FunctionName=name, Qualifier=version, Payload=b'{"sleep": 1}')
+        except ClientError as error:
+            return str(error.response["Error"]["Code"])
+        return "ok"
+
+    with ThreadPoolExecutor(5) as pool:
+        outcomes = sorted(pool.map(invoke, range(5)))
+    assert outcomes == ["TooManyRequestsException"] * 3 + ["ok"] * 2, outcomes
+    assert _health(server)["environments"] <= 2

@@ -79,6 +79,7 @@ class EnvironmentPool:
         self._snapshots = snapshots  # SnapStart versions start environments from their template
         self._idle: dict[Key, list[ExecutionEnvironment]] = defaultdict(list)
         self._all: set[ExecutionEnvironment] = set()
+        self._pending = 0  # environments admitted, not created yet
         # The revision each (function, version) runs now; environments of older revisions are not reused.
         self._current: dict[tuple[str, str], str] = {}
         self._reaper: asyncio.Task[None] | None = None
@@ -97,7 +98,11 @@ class EnvironmentPool:
         if env is None and self._admission is not None:
             env = await self._make_room(version)
         if env is None:
-            env = await self._new_environment(version)
+            self._pending += 1  # counted by admission while it waits (SnapStart: for its template)
+            try:
+                env = await self._new_environment(version)
+            finally:
+                self._pending -= 1
             self._all.add(env)
             self.cold_starts[version.name] += 1
             try:
@@ -138,7 +143,7 @@ class EnvironmentPool:
         assert self._admission is not None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._admission_wait
-        while not self._admission.has_room(len(self._all)):
+        while not self._admission.has_room(self._counted()):
             victim = self._least_recently_used()
             if victim is not None:
                 await self._stop(victim, deadline)
@@ -150,6 +155,10 @@ class EnvironmentPool:
             if env is not None:
                 return env
         return None
+
+    def _counted(self) -> int:
+        """Environments that count against the host's room: those that exist and those on their way."""
+        return len(self._all) + self._pending
 
     def _least_recently_used(self) -> ExecutionEnvironment | None:
         idle = (EnvState.IDLE, EnvState.FROZEN)
@@ -238,7 +247,7 @@ class EnvironmentPool:
         environment makes way; the group stays IN_PROGRESS and tries again shortly, and fails once it has
         waited PROVISION_WAIT seconds without room."""
         assert self._loop is not None
-        if self._admission is None or self._admission.has_room(len(self._all)):
+        if self._admission is None or self._admission.has_room(self._counted()):
             group.waiting_since = None
             return True
         now = self._loop.time()
