@@ -173,15 +173,13 @@ class SmallBlobWriter:
         self._store.unstage_inline(self._blob_id)
 
 
-class _InlineClone:
-    """A copy of a small object's bytes (CopyObject), staged like a sealed SmallBlobWriter."""
+class _Clone:
+    """A blob made from an existing one (CopyObject): complete when made, never written to."""
 
-    in_memory = True
+    in_memory = False
 
-    def __init__(self, store: SqliteObjectStore, data: bytes) -> None:
-        self._store = store
-        self._blob_id = INLINE_PREFIX + uuid.uuid4().hex
-        store.stage_inline(self._blob_id, data)
+    def __init__(self, blob_id: str) -> None:
+        self._blob_id = blob_id
 
     @property
     def blob_id(self) -> str:
@@ -192,29 +190,28 @@ class _InlineClone:
 
     def seal(self) -> None:
         pass
+
+
+class _InlineClone(_Clone):
+    """A copy of a small object's bytes, staged like a sealed SmallBlobWriter."""
+
+    in_memory = True
+
+    def __init__(self, store: SqliteObjectStore, data: bytes) -> None:
+        super().__init__(INLINE_PREFIX + uuid.uuid4().hex)
+        self._store = store
+        store.stage_inline(self._blob_id, data)
 
     def discard(self) -> None:
         self._store.unstage_inline(self._blob_id)
 
 
-class _LinkedBlob:
-    """A clone of an existing blob: a hard link, already as durable as its source."""
-
-    in_memory = False
+class _LinkedBlob(_Clone):
+    """A hard link to an existing blob's file, already as durable as its source."""
 
     def __init__(self, path: Path, blob_id: str) -> None:
-        self._blob_id = blob_id
+        super().__init__(blob_id)
         self._path = path
-
-    @property
-    def blob_id(self) -> str:
-        return self._blob_id
-
-    def write(self, data: bytes) -> None:
-        raise RuntimeError("a cloned blob cannot be written")
-
-    def seal(self) -> None:
-        pass
 
     def discard(self) -> None:
         with contextlib.suppress(FileNotFoundError):
