@@ -36,6 +36,12 @@ class AwsError(Exception):
         return f"AwsError({self.code!r}, {self.message!r}, {self.status})"
 
 
+def not_implemented(service: str, operation: str, code: str = "NotImplementedException") -> AwsError:
+    """An operation of the service's model that Lambdabox does not serve (the query and XML protocols'
+    code is `NotImplemented`)."""
+    return AwsError(code, f"The {service} operation {operation} is not implemented by Lambdabox yet.", 501)
+
+
 def validation_error(problems: list[str]) -> AwsError:
     """The framework-level ValidationException AWS answers for constraint violations."""
     count = len(problems)

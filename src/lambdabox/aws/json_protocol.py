@@ -19,7 +19,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 from lambdabox.aws.json_values import decode_value, encode_value, parse_json
 from lambdabox.aws.validation import validate_input
 from lambdabox.aws.wire import WireRequest, WireResponse
-from lambdabox.errors import AwsError
+from lambdabox.errors import AwsError, not_implemented
 
 log = logging.getLogger("lambdabox.json")
 T = TypeVar("T")
@@ -92,11 +92,7 @@ class JsonProtocol:
             name = self.operation_name(request)
             handler = handlers.get(name)
             if handler is None:
-                raise AwsError(
-                    "NotImplementedException",
-                    f"The {service} operation {name} is not implemented by Lambdabox yet.",
-                    501,
-                )
+                raise not_implemented(service, name)
             operation = self.model.operation_model(name)
             params = self.parse(operation, request)
             self.validate(operation, params)

@@ -27,7 +27,7 @@ from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 from lambdabox.aws.rest_xml import XML_DECLARATION, _structure_xml
 from lambdabox.aws.validation import lower_camel, validate_input
 from lambdabox.aws.wire import WireRequest, WireResponse
-from lambdabox.errors import AwsError
+from lambdabox.errors import AwsError, not_implemented
 
 log = logging.getLogger("lambdabox.query")
 T = TypeVar("T")
@@ -143,11 +143,7 @@ class QueryProtocol:
             operation = self.operation(fields)
             handler = handlers.get(operation.name)
             if handler is None:
-                raise AwsError(
-                    "NotImplemented",
-                    f"The {service} operation {operation.name} is not implemented by Lambdabox yet.",
-                    501,
-                )
+                raise not_implemented(service, operation.name, "NotImplemented")
             params = self.parse(operation, fields)
             self.validate(operation, params)
             if before is not None:

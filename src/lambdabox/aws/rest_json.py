@@ -3,16 +3,23 @@
 Routes a request to its operation by `requestUri`, turns the HTTP pieces into the operation's input
 members (uri, querystring, header, payload, JSON body), checks the model's constraints, and turns an
 operation's output dict (or an AwsError) back into HTTP exactly as botocore expects to parse it.
+`RestJsonProtocol.answer` is the whole request loop of a rest-json front end (as `JsonProtocol.answer` is
+for the json protocol).
 """
 
 from __future__ import annotations
 
 import base64
+import inspect
+import logging
 import re
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formatdate
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 import orjson
@@ -21,7 +28,13 @@ from botocore.model import OperationModel, ServiceModel, Shape
 from lambdabox.aws.json_values import decode_value, encode_value, parse_json
 from lambdabox.aws.validation import validate_input
 from lambdabox.aws.wire import WireRequest, WireResponse
-from lambdabox.errors import AwsError
+from lambdabox.errors import AwsError, not_implemented
+
+log = logging.getLogger("lambdabox.rest_json")
+INTERNAL_MESSAGE = "An internal error occurred. The request was logged."
+Output = dict[str, Any] | None
+C = TypeVar("C")  # what a service's handlers take: the params, or a call record built from them
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -69,8 +82,10 @@ def _label(group: str) -> str:
 class RestJsonProtocol:
     """Everything about the rest-json wire format of one service."""
 
-    def __init__(self, model: ServiceModel) -> None:
+    def __init__(self, model: ServiceModel, *, validation_code: str = "ValidationException") -> None:
         self.model = model
+        # API Gateway answers constraint violations with BadRequestException.
+        self._validation_code = validation_code
         routes = []
         for name in model.operation_names:
             operation = model.operation_model(name)
@@ -158,7 +173,7 @@ class RestJsonProtocol:
         return params
 
     def validate(self, operation: OperationModel, params: dict[str, Any]) -> None:
-        validate_input(operation, params)
+        validate_input(operation, params, self._validation_code)
 
     # -- output --------------------------------------------------------------------------------------
     def serialize(self, operation: OperationModel, output: dict[str, Any] | None) -> WireResponse:
@@ -197,6 +212,56 @@ class RestJsonProtocol:
             response.headers["Content-Type"] = "application/json"
         return response
 
+    async def answer(
+        self,
+        request: WireRequest,
+        handlers: Mapping[str, Callable[[C], Output | Awaitable[Output]]],
+        call: Callable[[dict[str, Any], WireRequest, str], C],
+        *,
+        service: str,
+        internal_code: str,
+        internal_message: str = INTERNAL_MESSAGE,
+        route: Callable[[WireRequest], tuple[OperationModel, dict[str, str]]] | None = None,
+        admit: Callable[[WireRequest], None] | None = None,
+        authorize: Callable[[str, dict[str, Any]], None] | None = None,
+        finish: Callable[[C, WireResponse], str] | None = None,
+    ) -> WireResponse:
+        """One request, start to end: operation, handler, input checks, output or AWS-shaped error.
+
+        `call(params, request, request_id)` builds the handler's argument (`params_only` for handlers
+        bound to their service with `with_service`); a handler may be async. The service's hooks:
+        `route` replaces `self.route` (a cache); `admit(request)` authorizes before the input is read
+        (API Gateway: by method and path); `authorize(operation, params)` after it is checked (IAM,
+        `Authorizer.hook`); `finish(call, response)` adds what the call set besides its output and returns the request
+        id to answer with. Unexpected failures are logged and answered `internal_code` with status 500."""
+        request_id = str(uuid.uuid4())
+        try:
+            operation, path_params = self.route(request) if route is None else route(request)
+            if admit is not None:
+                admit(request)
+            name = operation.name
+            handler = handlers.get(name)
+            if handler is None:
+                raise not_implemented(service, name)
+            params = self.parse(operation, request, path_params)
+            self.validate(operation, params)
+            if authorize is not None:
+                authorize(name, params)
+            argument = call(params, request, request_id)
+            output = handler(argument)
+            if inspect.isawaitable(output):
+                output = await output
+            response = self.serialize(operation, output)
+            if finish is not None:
+                request_id = finish(argument, response)
+        except AwsError as error:
+            response = self.serialize_error(error)
+        except Exception:
+            log.exception("%s request %s failed", service, request_id)
+            response = self.serialize_error(AwsError(internal_code, internal_message, 500))
+        response.headers["x-amzn-RequestId"] = request_id
+        return response
+
     def serialize_error(self, error: AwsError) -> WireResponse:
         message_key = self._message_keys.get(error.code, "message")
         document: dict[str, Any] = {}
@@ -206,6 +271,18 @@ class RestJsonProtocol:
         document.update(error.fields)
         headers = {"x-amzn-ErrorType": error.code, "Content-Type": "application/json", **error.headers}
         return WireResponse(status=error.status, headers=headers, body=orjson.dumps(document))
+
+
+def params_only(params: dict[str, Any], request: WireRequest, request_id: str) -> dict[str, Any]:
+    """`answer`'s `call` for handlers that take only the params (see `with_service`)."""
+    return params
+
+
+def with_service(
+    handlers: Mapping[str, Callable[[T, dict[str, Any]], Output]], service: T
+) -> dict[str, Callable[[dict[str, Any]], Output]]:
+    """Handlers `(service, params)` bound to their service, for `answer(..., call=params_only)`."""
+    return {name: partial(handler, service) for name, handler in handlers.items()}
 
 
 # -- text and header values -------------------------------------------------------------------------

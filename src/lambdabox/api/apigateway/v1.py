@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
+from lambdabox.api.apigateway.common import Output, Params, date, delete, get, items, present
 from lambdabox.core.apigateway.models import (
     Method,
     Resource,
@@ -16,33 +16,28 @@ from lambdabox.core.apigateway.models import (
 )
 from lambdabox.core.apigateway.rest_apis import RestApiService
 
-Params = dict[str, Any]
-Output = dict[str, Any] | None
 Handler = Callable[[RestApiService, Params], Output]
 
 
-def _date(stamp: float) -> datetime:
-    return datetime.fromtimestamp(stamp, UTC)
-
-
 def rest_api_shape(api: RestApi) -> dict[str, Any]:
-    shape: dict[str, Any] = {
-        "id": api.api_id,
-        "name": api.name,
-        "createdDate": _date(api.created),
-        "apiKeySource": api.api_key_source,
-        "endpointConfiguration": {"types": list(api.endpoint_types)},
-        "disableExecuteApiEndpoint": api.disable_execute_api_endpoint,
-        "rootResourceId": api.root_resource_id,
-    }
-    for member, value in (("description", api.description), ("version", api.version), ("policy", api.policy)):
-        if value is not None:
-            shape[member] = value
-    if api.binary_media_types:
-        shape["binaryMediaTypes"] = list(api.binary_media_types)
-    if api.tags:
-        shape["tags"] = dict(api.tags)
-    return shape
+    return present(
+        {
+            "id": api.api_id,
+            "name": api.name,
+            "createdDate": date(api.created),
+            "apiKeySource": api.api_key_source,
+            "endpointConfiguration": {"types": list(api.endpoint_types)},
+            "disableExecuteApiEndpoint": api.disable_execute_api_endpoint,
+            "rootResourceId": api.root_resource_id,
+        },
+        {
+            "description": api.description,
+            "version": api.version,
+            "policy": api.policy,
+            "binaryMediaTypes": list(api.binary_media_types) or None,
+            "tags": dict(api.tags) or None,
+        },
+    )
 
 
 def create_rest_api(service: RestApiService, params: Params) -> Output:
@@ -64,65 +59,47 @@ def create_rest_api(service: RestApiService, params: Params) -> Output:
     return rest_api_shape(service.create_api(api))
 
 
-def get_rest_api(service: RestApiService, params: Params) -> Output:
-    return rest_api_shape(service.get_api(params["restApiId"]))
-
-
-def get_rest_apis(service: RestApiService, params: Params) -> Output:
-    return {"items": [rest_api_shape(api) for api in service.list_apis()]}
-
-
-def delete_rest_api(service: RestApiService, params: Params) -> Output:
-    service.delete_api(params["restApiId"])
-    return None
-
-
 # -- resources, methods, integrations -------------------------------------------------------------------
 def integration_shape(integration: RestIntegration) -> dict[str, Any]:
-    shape: dict[str, Any] = {
-        "type": integration.type,
-        "timeoutInMillis": integration.timeout_ms,
-        "passthroughBehavior": integration.passthrough_behavior,
-        "cacheKeyParameters": [],
-        "connectionType": "INTERNET",
-    }
-    if integration.http_method is not None:
-        shape["httpMethod"] = integration.http_method
-    if integration.uri is not None:
-        shape["uri"] = integration.uri
-    if integration.cache_namespace is not None:
-        shape["cacheNamespace"] = integration.cache_namespace
-    return shape
+    return present(
+        {
+            "type": integration.type,
+            "timeoutInMillis": integration.timeout_ms,
+            "passthroughBehavior": integration.passthrough_behavior,
+            "cacheKeyParameters": [],
+            "connectionType": "INTERNET",
+        },
+        {
+            "httpMethod": integration.http_method,
+            "uri": integration.uri,
+            "cacheNamespace": integration.cache_namespace,
+        },
+    )
 
 
 def method_shape(method: Method) -> dict[str, Any]:
-    shape: dict[str, Any] = {
-        "httpMethod": method.http_method,
-        "authorizationType": method.authorization_type,
-        "apiKeyRequired": method.api_key_required,
-    }
-    if method.authorizer_id is not None:
-        shape["authorizerId"] = method.authorizer_id
-    if method.operation_name is not None:
-        shape["operationName"] = method.operation_name
-    if method.request_parameters:
-        shape["requestParameters"] = dict(method.request_parameters)
-    if method.integration is not None:
-        shape["methodIntegration"] = integration_shape(method.integration)
-    return shape
+    integration = None if method.integration is None else integration_shape(method.integration)
+    return present(
+        {
+            "httpMethod": method.http_method,
+            "authorizationType": method.authorization_type,
+            "apiKeyRequired": method.api_key_required,
+        },
+        {
+            "authorizerId": method.authorizer_id,
+            "operationName": method.operation_name,
+            "requestParameters": dict(method.request_parameters) or None,
+            "methodIntegration": integration,
+        },
+    )
 
 
 def resource_shape(resource: Resource, embed_methods: bool = True) -> dict[str, Any]:
-    shape: dict[str, Any] = {"id": resource.resource_id, "path": resource.path}
-    if resource.parent_id is not None:
-        shape["parentId"] = resource.parent_id
-    if resource.path_part is not None:
-        shape["pathPart"] = resource.path_part
-    if resource.methods:
-        shape["resourceMethods"] = {
-            name: method_shape(method) if embed_methods else {} for name, method in resource.methods.items()
-        }
-    return shape
+    methods = {name: method_shape(m) if embed_methods else {} for name, m in resource.methods.items()}
+    return present(
+        {"id": resource.resource_id, "path": resource.path},
+        {"parentId": resource.parent_id, "pathPart": resource.path_part, "resourceMethods": methods or None},
+    )
 
 
 def get_resources(service: RestApiService, params: Params) -> Output:
@@ -140,11 +117,6 @@ def create_resource(service: RestApiService, params: Params) -> Output:
     return resource_shape(resource)
 
 
-def delete_resource(service: RestApiService, params: Params) -> Output:
-    service.delete_resource(params["restApiId"], params["resourceId"])
-    return None
-
-
 def put_method(service: RestApiService, params: Params) -> Output:
     method = Method(
         http_method=params["httpMethod"],
@@ -155,15 +127,6 @@ def put_method(service: RestApiService, params: Params) -> Output:
         request_parameters=params.get("requestParameters", {}),
     )
     return method_shape(service.put_method(params["restApiId"], params["resourceId"], method))
-
-
-def get_method(service: RestApiService, params: Params) -> Output:
-    return method_shape(service.get_method(params["restApiId"], params["resourceId"], params["httpMethod"]))
-
-
-def delete_method(service: RestApiService, params: Params) -> Output:
-    service.delete_method(params["restApiId"], params["resourceId"], params["httpMethod"])
-    return None
 
 
 def put_integration(service: RestApiService, params: Params) -> Output:
@@ -181,22 +144,10 @@ def put_integration(service: RestApiService, params: Params) -> Output:
     return integration_shape(integration)
 
 
-def get_integration(service: RestApiService, params: Params) -> Output:
-    integration = service.get_integration(params["restApiId"], params["resourceId"], params["httpMethod"])
-    return integration_shape(integration)
-
-
-def delete_integration(service: RestApiService, params: Params) -> Output:
-    service.delete_integration(params["restApiId"], params["resourceId"], params["httpMethod"])
-    return None
-
-
 # -- deployments and stages ----------------------------------------------------------------------------
 def deployment_shape(deployment: RestDeployment) -> dict[str, Any]:
-    shape: dict[str, Any] = {"id": deployment.deployment_id, "createdDate": _date(deployment.created)}
-    if deployment.description is not None:
-        shape["description"] = deployment.description
-    return shape
+    shape: dict[str, Any] = {"id": deployment.deployment_id, "createdDate": date(deployment.created)}
+    return present(shape, {"description": deployment.description})
 
 
 def create_deployment(service: RestApiService, params: Params) -> Output:
@@ -210,32 +161,24 @@ def create_deployment(service: RestApiService, params: Params) -> Output:
     return deployment_shape(deployment)
 
 
-def get_deployments(service: RestApiService, params: Params) -> Output:
-    return {"items": [deployment_shape(d) for d in service.list_deployments(params["restApiId"])]}
-
-
-def get_deployment(service: RestApiService, params: Params) -> Output:
-    return deployment_shape(service.get_deployment(params["restApiId"], params["deploymentId"]))
-
-
 def stage_shape(stage: RestStage) -> dict[str, Any]:
-    shape: dict[str, Any] = {
-        "deploymentId": stage.deployment_id,
-        "stageName": stage.name,
-        "cacheClusterEnabled": stage.cache_cluster_enabled,
-        "cacheClusterStatus": "NOT_AVAILABLE",
-        "methodSettings": {},
-        "tracingEnabled": stage.tracing_enabled,
-        "createdDate": _date(stage.created),
-        "lastUpdatedDate": _date(stage.updated),
-    }
-    if stage.description is not None:
-        shape["description"] = stage.description
-    if stage.variables:
-        shape["variables"] = dict(stage.variables)
-    if stage.tags:
-        shape["tags"] = dict(stage.tags)
-    return shape
+    return present(
+        {
+            "deploymentId": stage.deployment_id,
+            "stageName": stage.name,
+            "cacheClusterEnabled": stage.cache_cluster_enabled,
+            "cacheClusterStatus": "NOT_AVAILABLE",
+            "methodSettings": {},
+            "tracingEnabled": stage.tracing_enabled,
+            "createdDate": date(stage.created),
+            "lastUpdatedDate": date(stage.updated),
+        },
+        {
+            "description": stage.description,
+            "variables": dict(stage.variables) or None,
+            "tags": dict(stage.tags) or None,
+        },
+    )
 
 
 def create_stage(service: RestApiService, params: Params) -> Output:
@@ -252,40 +195,36 @@ def create_stage(service: RestApiService, params: Params) -> Output:
     return stage_shape(service.create_stage(params["restApiId"], stage))
 
 
-def get_stage(service: RestApiService, params: Params) -> Output:
-    return stage_shape(service.get_stage(params["restApiId"], params["stageName"]))
-
-
 def get_stages(service: RestApiService, params: Params) -> Output:
     stages = service.list_stages(params["restApiId"], params.get("deploymentId"))
     return {"item": [stage_shape(s) for s in stages]}
 
 
-def delete_stage(service: RestApiService, params: Params) -> Output:
-    service.delete_stage(params["restApiId"], params["stageName"])
-    return None
-
+_API = ("restApiId",)
+_RESOURCE = ("restApiId", "resourceId")
+_METHOD = ("restApiId", "resourceId", "httpMethod")
+S = RestApiService  # the core methods the table names
 
 HANDLERS: dict[str, Handler] = {
     "CreateRestApi": create_rest_api,
-    "GetRestApi": get_rest_api,
-    "GetRestApis": get_rest_apis,
-    "DeleteRestApi": delete_rest_api,
+    "GetRestApi": get(_API, S.get_api, rest_api_shape),
+    "GetRestApis": items("items", (), S.list_apis, rest_api_shape),
+    "DeleteRestApi": delete(_API, S.delete_api),
     "GetResources": get_resources,
     "GetResource": get_resource,
     "CreateResource": create_resource,
-    "DeleteResource": delete_resource,
+    "DeleteResource": delete(_RESOURCE, S.delete_resource),
     "PutMethod": put_method,
-    "GetMethod": get_method,
-    "DeleteMethod": delete_method,
+    "GetMethod": get(_METHOD, S.get_method, method_shape),
+    "DeleteMethod": delete(_METHOD, S.delete_method),
     "PutIntegration": put_integration,
-    "GetIntegration": get_integration,
-    "DeleteIntegration": delete_integration,
+    "GetIntegration": get(_METHOD, S.get_integration, integration_shape),
+    "DeleteIntegration": delete(_METHOD, S.delete_integration),
     "CreateDeployment": create_deployment,
-    "GetDeployments": get_deployments,
-    "GetDeployment": get_deployment,
+    "GetDeployments": items("items", _API, S.list_deployments, deployment_shape),
+    "GetDeployment": get(("restApiId", "deploymentId"), S.get_deployment, deployment_shape),
     "CreateStage": create_stage,
-    "GetStage": get_stage,
+    "GetStage": get(("restApiId", "stageName"), S.get_stage, stage_shape),
     "GetStages": get_stages,
-    "DeleteStage": delete_stage,
+    "DeleteStage": delete(("restApiId", "stageName"), S.delete_stage),
 }

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
+from lambdabox.api.apigateway.common import Output, Params, date, delete, get, items, present, update
+from lambdabox.api.cors_shape import cors_shape
 from lambdabox.core.apigateway.http_apis import HttpApiService, bad_request
 from lambdabox.core.apigateway.models import (
     Authorizer,
@@ -17,18 +18,21 @@ from lambdabox.core.apigateway.models import (
     Stage,
 )
 
-Params = dict[str, Any]
-Output = dict[str, Any] | None
 Handler = Callable[[HttpApiService, Params], Output]
 
 
-def _date(stamp: float) -> datetime:
-    return datetime.fromtimestamp(stamp, UTC)
-
-
-def _changes(params: Params, mapping: Mapping[str, str]) -> dict[str, Any]:
-    """Domain field → value for the model members present in `params`."""
-    return {field: params[member] for member, field in mapping.items() if member in params}
+def _changes(
+    params: Params,
+    mapping: Mapping[str, str],
+    converted: Mapping[str, tuple[str, Callable[[Any], Any]]] | None = None,
+) -> dict[str, Any]:
+    """Domain field → value for the model members present in `params`; `converted` members map to a
+    field and a conversion (a list to a tuple)."""
+    changes = {field: params[member] for member, field in mapping.items() if member in params}
+    for member, (field, convert) in (converted or {}).items():
+        if member in params:
+            changes[field] = convert(params[member])
+    return changes
 
 
 # -- APIs ---------------------------------------------------------------------------------------------
@@ -45,45 +49,27 @@ def _cors(value: Mapping[str, Any] | None) -> Cors | None:
     )
 
 
-def _cors_shape(cors: Cors) -> dict[str, Any]:
-    shape: dict[str, Any] = {}
-    if cors.allow_credentials is not None:
-        shape["AllowCredentials"] = cors.allow_credentials
-    for member, values in (
-        ("AllowHeaders", cors.allow_headers),
-        ("AllowMethods", cors.allow_methods),
-        ("AllowOrigins", cors.allow_origins),
-        ("ExposeHeaders", cors.expose_headers),
-    ):
-        if values:
-            shape[member] = list(values)
-    if cors.max_age is not None:
-        shape["MaxAge"] = cors.max_age
-    return shape
-
-
 def api_shape(service: HttpApiService, api: HttpApi) -> dict[str, Any]:
-    shape: dict[str, Any] = {
-        "ApiEndpoint": service.names.api_endpoint(api.api_id),
-        "ApiId": api.api_id,
-        "ApiKeySelectionExpression": api.api_key_selection_expression,
-        "CreatedDate": _date(api.created),
-        "DisableExecuteApiEndpoint": api.disable_execute_api_endpoint,
-        "IpAddressType": api.ip_address_type,
-        "Name": api.name,
-        "ProtocolType": api.protocol_type,
-        "RouteSelectionExpression": api.route_selection_expression,
-        "Tags": dict(api.tags),
-    }
-    if api.cors is not None:
-        shape["CorsConfiguration"] = _cors_shape(api.cors)
-    if api.description is not None:
-        shape["Description"] = api.description
-    if api.version is not None:
-        shape["Version"] = api.version
-    if api.disable_schema_validation is not None:
-        shape["DisableSchemaValidation"] = api.disable_schema_validation
-    return shape
+    return present(
+        {
+            "ApiEndpoint": service.names.api_endpoint(api.api_id),
+            "ApiId": api.api_id,
+            "ApiKeySelectionExpression": api.api_key_selection_expression,
+            "CreatedDate": date(api.created),
+            "DisableExecuteApiEndpoint": api.disable_execute_api_endpoint,
+            "IpAddressType": api.ip_address_type,
+            "Name": api.name,
+            "ProtocolType": api.protocol_type,
+            "RouteSelectionExpression": api.route_selection_expression,
+            "Tags": dict(api.tags),
+        },
+        {
+            "CorsConfiguration": None if api.cors is None else cors_shape(api.cors, omit_empty=True),
+            "Description": api.description,
+            "Version": api.version,
+            "DisableSchemaValidation": api.disable_schema_validation,
+        },
+    )
 
 
 def create_api(service: HttpApiService, params: Params) -> Output:
@@ -135,16 +121,6 @@ def update_api(service: HttpApiService, params: Params) -> Output:
     return api_shape(service, service.update_api(params["ApiId"], changes, params.get("Target")))
 
 
-def delete_api(service: HttpApiService, params: Params) -> Output:
-    service.delete_api(params["ApiId"])
-    return None
-
-
-def delete_cors_configuration(service: HttpApiService, params: Params) -> Output:
-    service.delete_cors(params["ApiId"])
-    return None
-
-
 # -- integrations --------------------------------------------------------------------------------------
 def integration_shape(integration: Integration) -> dict[str, Any]:
     shape: dict[str, Any] = {
@@ -155,15 +131,17 @@ def integration_shape(integration: Integration) -> dict[str, Any]:
         "PayloadFormatVersion": integration.payload_format_version,
         "TimeoutInMillis": integration.timeout_ms,
     }
-    if integration.integration_uri is not None:
-        shape["IntegrationUri"] = integration.integration_uri
-    if integration.integration_method is not None:
-        shape["IntegrationMethod"] = integration.integration_method
-    elif integration.integration_type == "AWS_PROXY":
-        shape["IntegrationMethod"] = "POST"
-    if integration.description is not None:
-        shape["Description"] = integration.description
-    return shape
+    method = integration.integration_method
+    if method is None and integration.integration_type == "AWS_PROXY":
+        method = "POST"
+    return present(
+        shape,
+        {
+            "IntegrationUri": integration.integration_uri,
+            "IntegrationMethod": method,
+            "Description": integration.description,
+        },
+    )
 
 
 _INTEGRATION_FIELDS = {
@@ -177,49 +155,34 @@ _INTEGRATION_FIELDS = {
 }
 
 
+def _integration_changes(params: Params) -> dict[str, Any]:
+    return _changes(params, _INTEGRATION_FIELDS)
+
+
 def create_integration(service: HttpApiService, params: Params) -> Output:
     if "PayloadFormatVersion" not in params and params.get("IntegrationType") == "AWS_PROXY":
         raise bad_request("PayloadFormatVersion is required for AWS_PROXY integrations of HTTP APIs")
-    integration = Integration("", **_changes(params, _INTEGRATION_FIELDS))
+    integration = Integration("", **_integration_changes(params))
     return integration_shape(service.create_integration(params["ApiId"], integration))
-
-
-def get_integration(service: HttpApiService, params: Params) -> Output:
-    return integration_shape(service.get_integration(params["ApiId"], params["IntegrationId"]))
-
-
-def get_integrations(service: HttpApiService, params: Params) -> Output:
-    return {"Items": [integration_shape(i) for i in service.list_integrations(params["ApiId"])]}
-
-
-def update_integration(service: HttpApiService, params: Params) -> Output:
-    changes = _changes(params, _INTEGRATION_FIELDS)
-    return integration_shape(service.update_integration(params["ApiId"], params["IntegrationId"], changes))
-
-
-def delete_integration(service: HttpApiService, params: Params) -> Output:
-    service.delete_integration(params["ApiId"], params["IntegrationId"])
-    return None
 
 
 # -- routes --------------------------------------------------------------------------------------------
 def route_shape(route: Route) -> dict[str, Any]:
-    shape: dict[str, Any] = {
-        "ApiGatewayManaged": route.api_gateway_managed,
-        "ApiKeyRequired": route.api_key_required,
-        "AuthorizationType": route.authorization_type,
-        "RouteId": route.route_id,
-        "RouteKey": route.route_key,
-    }
-    if route.authorization_scopes:
-        shape["AuthorizationScopes"] = list(route.authorization_scopes)
-    if route.authorizer_id is not None:
-        shape["AuthorizerId"] = route.authorizer_id
-    if route.target is not None:
-        shape["Target"] = route.target
-    if route.operation_name is not None:
-        shape["OperationName"] = route.operation_name
-    return shape
+    return present(
+        {
+            "ApiGatewayManaged": route.api_gateway_managed,
+            "ApiKeyRequired": route.api_key_required,
+            "AuthorizationType": route.authorization_type,
+            "RouteId": route.route_id,
+            "RouteKey": route.route_key,
+        },
+        {
+            "AuthorizationScopes": list(route.authorization_scopes) or None,
+            "AuthorizerId": route.authorizer_id,
+            "Target": route.target,
+            "OperationName": route.operation_name,
+        },
+    )
 
 
 _ROUTE_FIELDS = {
@@ -233,32 +196,12 @@ _ROUTE_FIELDS = {
 
 
 def _route_changes(params: Params) -> dict[str, Any]:
-    changes = _changes(params, _ROUTE_FIELDS)
-    if "AuthorizationScopes" in params:
-        changes["authorization_scopes"] = tuple(params["AuthorizationScopes"])
-    return changes
+    return _changes(params, _ROUTE_FIELDS, {"AuthorizationScopes": ("authorization_scopes", tuple)})
 
 
 def create_route(service: HttpApiService, params: Params) -> Output:
     route = Route("", **_route_changes(params))
     return route_shape(service.create_route(params["ApiId"], route))
-
-
-def get_route(service: HttpApiService, params: Params) -> Output:
-    return route_shape(service.get_route(params["ApiId"], params["RouteId"]))
-
-
-def get_routes(service: HttpApiService, params: Params) -> Output:
-    return {"Items": [route_shape(r) for r in service.list_routes(params["ApiId"])]}
-
-
-def update_route(service: HttpApiService, params: Params) -> Output:
-    return route_shape(service.update_route(params["ApiId"], params["RouteId"], _route_changes(params)))
-
-
-def delete_route(service: HttpApiService, params: Params) -> Output:
-    service.delete_route(params["ApiId"], params["RouteId"])
-    return None
 
 
 # -- authorizers ---------------------------------------------------------------------------------------
@@ -279,9 +222,7 @@ def authorizer_shape(authorizer: Authorizer) -> dict[str, Any]:
         shape["AuthorizerPayloadFormatVersion"] = authorizer.payload_format_version
         shape["AuthorizerResultTtlInSeconds"] = authorizer.result_ttl
         shape["EnableSimpleResponses"] = authorizer.enable_simple_responses
-    if authorizer.identity_validation_expression is not None:
-        shape["IdentityValidationExpression"] = authorizer.identity_validation_expression
-    return shape
+    return present(shape, {"IdentityValidationExpression": authorizer.identity_validation_expression})
 
 
 _AUTHORIZER_FIELDS = {
@@ -296,9 +237,7 @@ _AUTHORIZER_FIELDS = {
 
 
 def _authorizer_changes(params: Params) -> dict[str, Any]:
-    changes = _changes(params, _AUTHORIZER_FIELDS)
-    if "IdentitySource" in params:
-        changes["identity_source"] = tuple(params["IdentitySource"])
+    changes = _changes(params, _AUTHORIZER_FIELDS, {"IdentitySource": ("identity_source", tuple)})
     jwt = params.get("JwtConfiguration")
     if jwt is not None:
         changes["jwt_issuer"] = jwt.get("Issuer")
@@ -311,54 +250,33 @@ def create_authorizer(service: HttpApiService, params: Params) -> Output:
     return authorizer_shape(service.create_authorizer(params["ApiId"], authorizer))
 
 
-def get_authorizer(service: HttpApiService, params: Params) -> Output:
-    return authorizer_shape(service.get_authorizer(params["ApiId"], params["AuthorizerId"]))
-
-
-def get_authorizers(service: HttpApiService, params: Params) -> Output:
-    return {"Items": [authorizer_shape(a) for a in service.list_authorizers(params["ApiId"])]}
-
-
-def update_authorizer(service: HttpApiService, params: Params) -> Output:
-    changes = _authorizer_changes(params)
-    return authorizer_shape(service.update_authorizer(params["ApiId"], params["AuthorizerId"], changes))
-
-
-def delete_authorizer(service: HttpApiService, params: Params) -> Output:
-    service.delete_authorizer(params["ApiId"], params["AuthorizerId"])
-    return None
-
-
 # -- stages and deployments -----------------------------------------------------------------------------
 def stage_shape(stage: Stage) -> dict[str, Any]:
-    shape: dict[str, Any] = {
-        "ApiGatewayManaged": stage.api_gateway_managed,
-        "AutoDeploy": stage.auto_deploy,
-        "CreatedDate": _date(stage.created),
-        "DefaultRouteSettings": {"DetailedMetricsEnabled": False},
-        "LastUpdatedDate": _date(stage.updated),
-        "RouteSettings": {},
-        "StageName": stage.name,
-        "StageVariables": dict(stage.stage_variables),
-        "Tags": dict(stage.tags),
-    }
-    if stage.deployment_id is not None:
-        shape["DeploymentId"] = stage.deployment_id
-    if stage.description is not None:
-        shape["Description"] = stage.description
-    if stage.last_deployment_status_message is not None:
-        shape["LastDeploymentStatusMessage"] = stage.last_deployment_status_message
-    return shape
+    return present(
+        {
+            "ApiGatewayManaged": stage.api_gateway_managed,
+            "AutoDeploy": stage.auto_deploy,
+            "CreatedDate": date(stage.created),
+            "DefaultRouteSettings": {"DetailedMetricsEnabled": False},
+            "LastUpdatedDate": date(stage.updated),
+            "RouteSettings": {},
+            "StageName": stage.name,
+            "StageVariables": dict(stage.stage_variables),
+            "Tags": dict(stage.tags),
+        },
+        {
+            "DeploymentId": stage.deployment_id,
+            "Description": stage.description,
+            "LastDeploymentStatusMessage": stage.last_deployment_status_message,
+        },
+    )
 
 
 _STAGE_FIELDS = {"AutoDeploy": "auto_deploy", "DeploymentId": "deployment_id", "Description": "description"}
 
 
 def _stage_changes(params: Params) -> dict[str, Any]:
-    changes = _changes(params, _STAGE_FIELDS)
-    if "StageVariables" in params:
-        changes["stage_variables"] = dict(params["StageVariables"])
-    return changes
+    return _changes(params, _STAGE_FIELDS, {"StageVariables": ("stage_variables", dict)})
 
 
 def create_stage(service: HttpApiService, params: Params) -> Output:
@@ -366,33 +284,16 @@ def create_stage(service: HttpApiService, params: Params) -> Output:
     return stage_shape(service.create_stage(params["ApiId"], stage))
 
 
-def get_stage(service: HttpApiService, params: Params) -> Output:
-    return stage_shape(service.get_stage(params["ApiId"], params["StageName"]))
-
-
-def get_stages(service: HttpApiService, params: Params) -> Output:
-    return {"Items": [stage_shape(s) for s in service.list_stages(params["ApiId"])]}
-
-
-def update_stage(service: HttpApiService, params: Params) -> Output:
-    return stage_shape(service.update_stage(params["ApiId"], params["StageName"], _stage_changes(params)))
-
-
-def delete_stage(service: HttpApiService, params: Params) -> Output:
-    service.delete_stage(params["ApiId"], params["StageName"])
-    return None
-
-
 def deployment_shape(deployment: Deployment) -> dict[str, Any]:
-    shape: dict[str, Any] = {
-        "AutoDeployed": deployment.auto_deployed,
-        "CreatedDate": _date(deployment.created),
-        "DeploymentId": deployment.deployment_id,
-        "DeploymentStatus": "DEPLOYED",
-    }
-    if deployment.description is not None:
-        shape["Description"] = deployment.description
-    return shape
+    return present(
+        {
+            "AutoDeployed": deployment.auto_deployed,
+            "CreatedDate": date(deployment.created),
+            "DeploymentId": deployment.deployment_id,
+            "DeploymentStatus": "DEPLOYED",
+        },
+        {"Description": deployment.description},
+    )
 
 
 def create_deployment(service: HttpApiService, params: Params) -> Output:
@@ -400,19 +301,6 @@ def create_deployment(service: HttpApiService, params: Params) -> Output:
         params["ApiId"], params.get("StageName"), params.get("Description")
     )
     return deployment_shape(deployment)
-
-
-def get_deployment(service: HttpApiService, params: Params) -> Output:
-    return deployment_shape(service.get_deployment(params["ApiId"], params["DeploymentId"]))
-
-
-def get_deployments(service: HttpApiService, params: Params) -> Output:
-    return {"Items": [deployment_shape(d) for d in service.list_deployments(params["ApiId"])]}
-
-
-def delete_deployment(service: HttpApiService, params: Params) -> Output:
-    service.delete_deployment(params["ApiId"], params["DeploymentId"])
-    return None
 
 
 # -- tags ----------------------------------------------------------------------------------------------
@@ -430,37 +318,45 @@ def untag_resource(service: HttpApiService, params: Params) -> Output:
     return None
 
 
+_API = ("ApiId",)
+_INTEGRATION = ("ApiId", "IntegrationId")
+_ROUTE = ("ApiId", "RouteId")
+_AUTHORIZER = ("ApiId", "AuthorizerId")
+_STAGE = ("ApiId", "StageName")
+_DEPLOYMENT = ("ApiId", "DeploymentId")
+S = HttpApiService  # the core methods the table names
+
 HANDLERS: dict[str, Handler] = {
     "CreateApi": create_api,
     "GetApi": get_api,
     "GetApis": get_apis,
     "UpdateApi": update_api,
-    "DeleteApi": delete_api,
-    "DeleteCorsConfiguration": delete_cors_configuration,
+    "DeleteApi": delete(_API, S.delete_api),
+    "DeleteCorsConfiguration": delete(_API, S.delete_cors),
     "CreateIntegration": create_integration,
-    "GetIntegration": get_integration,
-    "GetIntegrations": get_integrations,
-    "UpdateIntegration": update_integration,
-    "DeleteIntegration": delete_integration,
+    "GetIntegration": get(_INTEGRATION, S.get_integration, integration_shape),
+    "GetIntegrations": items("Items", _API, S.list_integrations, integration_shape),
+    "UpdateIntegration": update(_INTEGRATION, S.update_integration, _integration_changes, integration_shape),
+    "DeleteIntegration": delete(_INTEGRATION, S.delete_integration),
     "CreateRoute": create_route,
-    "GetRoute": get_route,
-    "GetRoutes": get_routes,
-    "UpdateRoute": update_route,
-    "DeleteRoute": delete_route,
+    "GetRoute": get(_ROUTE, S.get_route, route_shape),
+    "GetRoutes": items("Items", _API, S.list_routes, route_shape),
+    "UpdateRoute": update(_ROUTE, S.update_route, _route_changes, route_shape),
+    "DeleteRoute": delete(_ROUTE, S.delete_route),
     "CreateAuthorizer": create_authorizer,
-    "GetAuthorizer": get_authorizer,
-    "GetAuthorizers": get_authorizers,
-    "UpdateAuthorizer": update_authorizer,
-    "DeleteAuthorizer": delete_authorizer,
+    "GetAuthorizer": get(_AUTHORIZER, S.get_authorizer, authorizer_shape),
+    "GetAuthorizers": items("Items", _API, S.list_authorizers, authorizer_shape),
+    "UpdateAuthorizer": update(_AUTHORIZER, S.update_authorizer, _authorizer_changes, authorizer_shape),
+    "DeleteAuthorizer": delete(_AUTHORIZER, S.delete_authorizer),
     "CreateStage": create_stage,
-    "GetStage": get_stage,
-    "GetStages": get_stages,
-    "UpdateStage": update_stage,
-    "DeleteStage": delete_stage,
+    "GetStage": get(_STAGE, S.get_stage, stage_shape),
+    "GetStages": items("Items", _API, S.list_stages, stage_shape),
+    "UpdateStage": update(_STAGE, S.update_stage, _stage_changes, stage_shape),
+    "DeleteStage": delete(_STAGE, S.delete_stage),
     "CreateDeployment": create_deployment,
-    "GetDeployment": get_deployment,
-    "GetDeployments": get_deployments,
-    "DeleteDeployment": delete_deployment,
+    "GetDeployment": get(_DEPLOYMENT, S.get_deployment, deployment_shape),
+    "GetDeployments": items("Items", _API, S.list_deployments, deployment_shape),
+    "DeleteDeployment": delete(_DEPLOYMENT, S.delete_deployment),
     "GetTags": get_tags,
     "TagResource": tag_resource,
     "UntagResource": untag_resource,

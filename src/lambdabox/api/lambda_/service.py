@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import inspect
-import logging
-import uuid
+from collections.abc import Coroutine
+from functools import partial
 from typing import Any
 
 from botocore.model import OperationModel
@@ -14,11 +13,9 @@ from lambdabox.api.lambda_.context import Call, Handler, LambdaDeps
 from lambdabox.aws.model import load_service_model
 from lambdabox.aws.rest_json import RestJsonProtocol
 from lambdabox.aws.wire import WireRequest, WireResponse
-from lambdabox.core.iam.actions import lambda_checks
+from lambdabox.core.iam.actions import Check, lambda_checks
 from lambdabox.core.iam.authorizer import Authorizer
-from lambdabox.errors import AwsError
 
-log = logging.getLogger("lambdabox.lambda")
 ROUTE_CACHE_SIZE = 4096  # (method, path, query) -> operation: warm invokes repeat the same few paths
 
 # Where the published model is looser than the service: the API refuses these values.
@@ -77,9 +74,15 @@ HANDLERS: dict[str, Handler] = {
 class LambdaService:
     def __init__(self, deps: LambdaDeps, authorizer: Authorizer | None = None) -> None:
         self._deps = deps
-        self._authorizer = authorizer  # IAM authorization of every call (None: authentication is off)
         self.protocol = RestJsonProtocol(load_service_model("lambda", CONSTRAINTS))
         self._routes: dict[tuple[str, str, str], tuple[OperationModel, dict[str, str]]] = {}
+        # The loop's hooks, bound once so that a warm Invoke allocates nothing more for them.
+        self._call = partial(Call, deps)
+        self._router = self._route
+        self._authorizer = authorizer  # IAM authorization of every call (None: authentication is off)
+
+    def _checks(self, operation: str, params: dict[str, Any]) -> list[Check]:
+        return lambda_checks(self._deps.account, operation, params)
 
     def _route(self, request: WireRequest) -> tuple[OperationModel, dict[str, str]]:
         """`protocol.route`, remembered: routing depends on the method, path and query string only."""
@@ -92,41 +95,24 @@ class LambdaService:
             self._routes[key] = found
         return found[0], dict(found[1])
 
-    async def handle(self, request: WireRequest) -> WireResponse:
-        request_id = str(uuid.uuid4())
-        try:
-            operation, path_params = self._route(request)
-            handler = HANDLERS.get(operation.name)
-            if handler is None:
-                raise AwsError(
-                    "NotImplementedException",
-                    f"The Lambda operation {operation.name} is not implemented by Lambdabox yet.",
-                    501,
-                )
-            params = self.protocol.parse(operation, request, path_params)
-            self.protocol.validate(operation, params)
-            if self._authorizer is not None:
-                name = operation.name
-                self._authorizer.authorize(
-                    request.principal_arn,
-                    lambda: lambda_checks(self._deps.account, name, params),
-                    service="lambda",
-                    source_ip=request.client_host,
-                )
-            call = Call(self._deps, params, request, request_id)
-            output = handler(call)
-            if inspect.isawaitable(output):
-                output = await output
-            response = self.protocol.serialize(operation, output)
-            response.headers.update(call.headers)
-            response.stream = call.body_stream
-            request_id = call.request_id
-        except AwsError as error:
-            response = self.protocol.serialize_error(error)
-        except Exception:
-            log.exception("Lambda request %s failed", request_id)
-            response = self.protocol.serialize_error(
-                AwsError("ServiceException", "An internal error occurred. The request was logged.", 500)
-            )
-        response.headers["x-amzn-RequestId"] = request_id
-        return response
+    def handle(self, request: WireRequest) -> Coroutine[Any, Any, WireResponse]:
+        # Not a coroutine of its own: the warm Invoke path awaits the shared loop directly.
+        return self.protocol.answer(
+            request,
+            HANDLERS,
+            self._call,
+            service="Lambda",
+            internal_code="ServiceException",
+            route=self._router,
+            authorize=None
+            if self._authorizer is None
+            else self._authorizer.hook(request.principal_arn, request.client_host, "lambda", self._checks),
+            finish=_finish,
+        )
+
+
+def _finish(call: Call, response: WireResponse) -> str:
+    """What an operation set besides its output: headers, a streamed body, its own request id."""
+    response.headers.update(call.headers)
+    response.stream = call.body_stream
+    return call.request_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lambdabox.api.cors_shape import cors_shape
 from lambdabox.api.lambda_.context import Call, Output
 from lambdabox.api.lambda_.shapes import paginate
 from lambdabox.core.function_urls import Cors, FunctionUrl, FunctionUrls
@@ -33,23 +34,6 @@ def _cors(shape: dict[str, Any] | None) -> Cors | None:
         expose_headers=strings("ExposeHeaders"),
         max_age=shape.get("MaxAge"),
     )
-
-
-def cors_shape(cors: Cors) -> dict[str, Any]:
-    shape: dict[str, Any] = {}
-    if cors.allow_credentials is not None:
-        shape["AllowCredentials"] = cors.allow_credentials
-    for member, values in (
-        ("AllowHeaders", cors.allow_headers),
-        ("AllowMethods", cors.allow_methods),
-        ("AllowOrigins", cors.allow_origins),
-        ("ExposeHeaders", cors.expose_headers),
-    ):
-        if values is not None:
-            shape[member] = list(values)
-    if cors.max_age is not None:
-        shape["MaxAge"] = cors.max_age
-    return shape
 
 
 def url_config(call: Call, url: FunctionUrl, *, modified: bool = True) -> dict[str, Any]:

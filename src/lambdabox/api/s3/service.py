@@ -33,7 +33,7 @@ from lambdabox.aws.rest_xml import RestXmlProtocol
 from lambdabox.core.iam.actions import s3_checks, s3_delete_check
 from lambdabox.core.iam.authorizer import Authorizer
 from lambdabox.core.s3.models import Requester
-from lambdabox.errors import AwsError
+from lambdabox.errors import AwsError, not_implemented
 
 log = logging.getLogger("lambdabox.s3")
 
@@ -249,11 +249,7 @@ class S3Api:
         operation, path_params = self.protocol.route(method, path, query, headers)
         handler = HANDLERS.get(operation.name)
         if handler is None:
-            raise AwsError(
-                "NotImplemented",
-                f"The S3 operation {operation.name} is not implemented by Lambdabox yet.",
-                501,
-            )
+            raise not_implemented("S3", operation.name, "NotImplemented")
         payload = None
         if not self.protocol.streaming_input(operation) and body.present:
             payload = await body.read_all()

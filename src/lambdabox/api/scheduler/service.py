@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from lambdabox.api.scheduler.handlers import HANDLERS
 from lambdabox.aws.model import load_service_model
-from lambdabox.aws.rest_json import RestJsonProtocol
+from lambdabox.aws.rest_json import RestJsonProtocol, params_only, with_service
 from lambdabox.aws.wire import WireRequest, WireResponse
 from lambdabox.core.iam.actions import Check, pass_role
 from lambdabox.core.iam.authorizer import Authorizer
 from lambdabox.core.scheduler.models import DEFAULT_GROUP
 from lambdabox.core.scheduler.names import SchedulerNames
 from lambdabox.core.scheduler.service import SchedulerService
-from lambdabox.errors import AwsError
-
-log = logging.getLogger("lambdabox.scheduler")
 
 SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
 
@@ -46,29 +41,20 @@ class SchedulerApi:
         self._scheduler = scheduler
         self._authorizer = authorizer  # IAM authorization of every call (None: authentication is off)
         self.protocol = RestJsonProtocol(load_service_model("scheduler"))
+        self._handlers = with_service(HANDLERS, scheduler)
 
     async def handle(self, request: WireRequest) -> WireResponse:
-        request_id = str(uuid.uuid4())
-        try:
-            operation, path_params = self.protocol.route(request)
-            params = self.protocol.parse(operation, request, path_params)
-            self.protocol.validate(operation, params)
-            if self._authorizer is not None:
-                name = operation.name
-                self._authorizer.authorize(
-                    request.principal_arn,
-                    lambda: scheduler_checks(self._scheduler.names, name, params),
-                    service="scheduler",
-                    source_ip=request.client_host,
-                )
-            output = HANDLERS[operation.name](self._scheduler, params)
-            response = self.protocol.serialize(operation, output)
-        except AwsError as error:
-            response = self.protocol.serialize_error(error)
-        except Exception:
-            log.exception("EventBridge Scheduler request %s failed", request_id)
-            response = self.protocol.serialize_error(
-                AwsError("InternalServerException", "Unexpected error during processing of request.", 500)
-            )
-        response.headers["x-amzn-RequestId"] = request_id
-        return response
+        return await self.protocol.answer(
+            request,
+            self._handlers,
+            params_only,
+            service="EventBridge Scheduler",
+            internal_code="InternalServerException",
+            internal_message="Unexpected error during processing of request.",
+            authorize=None
+            if self._authorizer is None
+            else self._authorizer.hook(request.principal_arn, request.client_host, "scheduler", self._checks),
+        )
+
+    def _checks(self, operation: str, params: dict[str, Any]) -> list[Check]:
+        return scheduler_checks(self._scheduler.names, operation, params)

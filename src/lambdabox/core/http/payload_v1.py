@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from lambdabox.core.http.payload_v2 import request_time
+from lambdabox.core.http.payload_v2 import header_lines, request_context, request_time
 from lambdabox.core.http.request import HttpRequest, HttpResponse, MalformedResponse
 
 
@@ -79,13 +79,10 @@ def event_v1(
     `http_api`: sent by an HTTP API (adds `version`, lower-cases header names, as API Gateway does)."""
     headers, multi_headers = headers_v1(request, lower=http_api)
     query, multi_query = query_v1(request.raw_query)
-    context: dict[str, Any] = {
-        "accountId": account_id,
-        "apiId": api_id,
-    }
-    if authorizer is not None:
-        context["authorizer"] = dict(authorizer)
-    context.update(
+    context = request_context(
+        account_id,
+        api_id,
+        authorizer,
         {
             "domainName": request.domain_name,
             "domainPrefix": api_id,
@@ -100,7 +97,7 @@ def event_v1(
             "resourceId": resource_id,
             "resourcePath": resource,
             "stage": stage,
-        }
+        },
     )
     event: dict[str, Any] = {}
     if http_api:
@@ -129,14 +126,6 @@ def event_v1(
     return event
 
 
-def _header_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (str, int, float)):
-        return str(value)
-    raise MalformedResponse(f"header value {value!r} is not a string")
-
-
 def response_v1(payload: bytes) -> HttpResponse:
     """Map a Lambda proxy response (`statusCode`, `headers`, `multiValueHeaders`, `body`,
     `isBase64Encoded`) to the HTTP response. Raises MalformedResponse for anything else: a result that
@@ -152,21 +141,7 @@ def response_v1(payload: bytes) -> HttpResponse:
         status = int(status)
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
         raise MalformedResponse(f"statusCode {status!r} is missing or invalid")
-    single = result.get("headers")
-    single = {} if single is None else single
-    multi = result.get("multiValueHeaders")
-    multi = {} if multi is None else multi
-    if not isinstance(single, dict) or not isinstance(multi, dict):
-        raise MalformedResponse("headers must be an object")
-    headers: list[tuple[str, str]] = []
-    multi_names = {name.lower() for name in multi}
-    for name, value in single.items():
-        if name.lower() not in multi_names:
-            headers.append((str(name), _header_value(value)))
-    for name, values in multi.items():
-        if not isinstance(values, list):
-            raise MalformedResponse("multiValueHeaders values must be lists")
-        headers.extend((str(name), _header_value(value)) for value in values)
+    headers = header_lines(result, strict=True)
     body = result.get("body")
     if body is None:
         data = b""

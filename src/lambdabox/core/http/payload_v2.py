@@ -44,6 +44,18 @@ def query_v2(raw_query: str) -> dict[str, str]:
     return params
 
 
+def request_context(
+    account_id: str, api_id: str, authorizer: Mapping[str, Any] | None, members: Mapping[str, Any]
+) -> dict[str, Any]:
+    """`requestContext` (both versions): `accountId`, `apiId`, the authorizer's output when there is one,
+    then the version's own `members`, in the order API Gateway writes them."""
+    context: dict[str, Any] = {"accountId": account_id, "apiId": api_id}
+    if authorizer is not None:
+        context["authorizer"] = dict(authorizer)
+    context.update(members)
+    return context
+
+
 def event_v2(
     request: HttpRequest,
     *,
@@ -64,13 +76,10 @@ def event_v2(
     (the API owner for API Gateway, "anonymous" for a function URL without IAM auth); `path` overrides
     `requestContext.http.path` (API Gateway strips nothing, but a custom domain mapping can)."""
     headers, cookies = headers_v2(request)
-    context: dict[str, Any] = {
-        "accountId": account_id,
-        "apiId": api_id,
-    }
-    if authorizer is not None:
-        context["authorizer"] = dict(authorizer)
-    context.update(
+    context = request_context(
+        account_id,
+        api_id,
+        authorizer,
         {
             "domainName": request.domain_name,
             "domainPrefix": domain_prefix,
@@ -86,7 +95,7 @@ def event_v2(
             "stage": stage,
             "time": request_time(now),
             "timeEpoch": int(now * 1000),
-        }
+        },
     )
     event: dict[str, Any] = {
         "version": "2.0",
@@ -111,13 +120,15 @@ def event_v2(
     return event
 
 
-def _header_value(value: object) -> str:
+def header_text(value: object, *, strict: bool = False) -> str:
+    """A header value of a response object: a string, number or boolean; a list (not `strict`, 2.0) is
+    its items joined by commas."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (str, int, float)):
         return str(value)
-    if isinstance(value, list):
-        return ",".join(_header_value(v) for v in value)
+    if isinstance(value, list) and not strict:
+        return ",".join(header_text(v) for v in value)
     raise MalformedResponse(f"header value {value!r} is not a string")
 
 
@@ -147,28 +158,41 @@ def _body(result: Mapping[str, Any]) -> bytes:
     return body.encode("utf-8")
 
 
-def response_head(result: Mapping[str, Any]) -> tuple[int, list[tuple[str, str]]]:
-    """Status and headers (with a `set-cookie` line per cookie) of a response object; shared with the
-    prelude of a streamed HTTP response."""
-    status = _status(result.get("statusCode", 200))
-    headers: list[tuple[str, str]] = []
+def header_lines(result: Mapping[str, Any], *, strict: bool) -> list[tuple[str, str]]:
+    """`headers` and `multiValueHeaders` of a response object (both versions) as header lines; a name in
+    both takes its `multiValueHeaders` values. `strict` (1.0): a `multiValueHeaders` value that is not a
+    list is refused rather than taken as a single value, and so is a list as a value (`header_text`)."""
     single = result.get("headers")
     multi = result.get("multiValueHeaders")
     single = {} if single is None else single
     multi = {} if multi is None else multi
     if not isinstance(single, dict) or not isinstance(multi, dict):
         raise MalformedResponse("headers must be an object")
-    for name, value in single.items():
-        if name.lower() not in {k.lower() for k in multi}:
-            headers.append((str(name), _header_value(value)))
+    multi_names = {name.lower() for name in multi}
+    lines = [
+        (str(name), header_text(value, strict=strict))
+        for name, value in single.items()
+        if name.lower() not in multi_names
+    ]
     for name, values in multi.items():
-        for value in values if isinstance(values, list) else [values]:
-            headers.append((str(name), _header_value(value)))
+        if not isinstance(values, list):
+            if strict:
+                raise MalformedResponse("multiValueHeaders values must be lists")
+            values = [values]
+        lines.extend((str(name), header_text(value, strict=strict)) for value in values)
+    return lines
+
+
+def response_head(result: Mapping[str, Any]) -> tuple[int, list[tuple[str, str]]]:
+    """Status and headers (with a `set-cookie` line per cookie) of a response object; shared with the
+    prelude of a streamed HTTP response."""
+    status = _status(result.get("statusCode", 200))
+    headers = header_lines(result, strict=False)
     cookies = result.get("cookies")
     cookies = [] if cookies is None else cookies
     if not isinstance(cookies, list):
         raise MalformedResponse("cookies must be a list")
-    headers.extend(("set-cookie", _header_value(c)) for c in cookies)
+    headers.extend(("set-cookie", header_text(c)) for c in cookies)
     if not any(k.lower() == "content-type" for k, _ in headers):
         headers.append(("content-type", "application/json"))
     return status, headers
