@@ -80,6 +80,12 @@ def test_unsigned_requests(server: Server, bucket: str) -> None:
     )
     status, code, document = xml_error(s3_call(server, bucket, signed=False))
     assert (status, code, document.findtext("Message")) == (403, "AccessDenied", "Access Denied")
+    # HTTP APIs' control plane ("v2" cannot be a bucket) refuses in API Gateway's words, not S3's.
+    assert json_error(raw_request("GET", server.endpoint + "/v2/apis")) == (
+        403,
+        "MissingAuthenticationTokenException",
+        "Missing Authentication Token",
+    )
     # Lambdabox's own endpoints are not AWS APIs: no signature.
     assert raw_request("GET", server.endpoint + "/_lambdabox/health").json()["auth"] == "on"
 

@@ -84,6 +84,8 @@ def service_of(request: WireRequest) -> str | None:
         return scoped
     if scoped is None and request.raw_path == "/":
         return _unsigned_query_call(request)
+    if scoped is None and request.raw_path.startswith("/v2/"):
+        return "apigateway"  # HTTP APIs' control plane ("v2" is too short to be a bucket name)
     return None
 
 
