@@ -36,6 +36,7 @@ from lambdabox.core.apigateway.names import GatewayNames
 from lambdabox.core.apigateway.rest_apis import RestApiService
 from lambdabox.core.async_invoke import AsyncInvoker
 from lambdabox.core.clock import Clock
+from lambdabox.core.code_signing import CodeSigning
 from lambdabox.core.code_source import S3CodeSource
 from lambdabox.core.concurrency import ConcurrencyLimiter
 from lambdabox.core.destinations import Destinations
@@ -43,6 +44,7 @@ from lambdabox.core.events.delivery import Dispatcher
 from lambdabox.core.events.names import EventsNames
 from lambdabox.core.events.scheduler import Scheduler
 from lambdabox.core.events.service import EventsService
+from lambdabox.core.function_configs import FunctionConfigs
 from lambdabox.core.function_settings import FunctionSettings
 from lambdabox.core.function_urls import FunctionUrls
 from lambdabox.core.functions import FunctionService
@@ -54,6 +56,7 @@ from lambdabox.core.identity import AccessKey, root_arn
 from lambdabox.core.invoke import InvokeService
 from lambdabox.core.kms.lambda_keys import LambdaKeys
 from lambdabox.core.kms.service import KmsService
+from lambdabox.core.layers.service import LayerService
 from lambdabox.core.models import FunctionVersion
 from lambdabox.core.names import Account
 from lambdabox.core.parameters.service import ParameterService
@@ -87,6 +90,8 @@ from lambdabox.storage.code import FileCodeStore
 from lambdabox.storage.events_sqlite import SqliteEventsStore
 from lambdabox.storage.iam_sqlite import SqliteIamStore
 from lambdabox.storage.kms_sqlite import SqliteKmsStore
+from lambdabox.storage.lambda_configs_sqlite import SqliteLambdaConfigStore
+from lambdabox.storage.layers_sqlite import SqliteLayerStore
 from lambdabox.storage.parameters_sqlite import SqliteParameterStore
 from lambdabox.storage.s3_sqlite import SqliteObjectStore
 from lambdabox.storage.s3_uploads import SqliteUploadStore
@@ -135,6 +140,8 @@ class Platform:
             SealingFunctionStore(SqliteFunctionStore(self.db), self.lambda_keys)
         )
         self.code = FileCodeStore(data / "code")
+        # Layers: versions in SQLite, their zips in the code store, each function's /opt merged from them.
+        self.layers = LayerService(SqliteLayerStore(self.db), self.code, self.account)
         self.queue = SqliteEventQueue(self.db)
         self.log_store = SqliteLogStore(self.db)
         self.sink = LogSink(self.log_store)
@@ -172,9 +179,15 @@ class Platform:
             role_assumable=lambda role: self.iam.role_trusts_service(role, LAMBDA_PRINCIPAL),
             environment_keys=self.lambda_keys,
             snapshots=self.snapshots,
+            layers=self.layers,
         )
         self.aliases = AliasService(self.functions, self.function_store, self._sync_provisioned)
         self.function_settings = FunctionSettings(self.functions, self.function_store, self.limiter)
+        # Code signing configurations (every code deployment checked), runtime management, recursion.
+        lambda_configs = SqliteLambdaConfigStore(self.db)
+        self.code_signing = CodeSigning(lambda_configs, self.functions, self.account)
+        self.functions.code_verifier = self.code_signing
+        self.function_configs = FunctionConfigs(lambda_configs, self.functions)
         # Never more environments than the host's memory allows (see execution/admission.py).
         self.admission = Admission(
             settings.memory_reserve_mb if settings.memory_reserve_mb is not None else default_reserve_mb(),
@@ -263,6 +276,9 @@ class Platform:
                 S3CodeSource(self.objects),
                 self.provisioned,
                 function_urls=self.function_urls,
+                layers=self.layers,
+                code_signing=self.code_signing,
+                function_configs=self.function_configs,
             ),
             self.authorizer,
         )
@@ -312,7 +328,11 @@ class Platform:
             SqliteParameterStore(self.db), self.kms, self.account, self.clock, self.secrets
         )
         self.internal_api = InternalApi(
-            self.functions, self.code, self.health, routes={"/_lambdabox/scheduler": scheduler_hook.handle}
+            self.functions,
+            self.code,
+            self.health,
+            routes={"/_lambdabox/scheduler": scheduler_hook.handle},
+            layers=self.layers,
         )
         self.asgi = Edge(
             {
@@ -356,6 +376,7 @@ class Platform:
             self._loop.call_soon_threadsafe(self.pool.retire, name)
             self._loop.call_soon_threadsafe(self.snapshots.retire, name, self._version_exists)
         self._sync_provisioned(name)
+        self.function_configs.function_changed(name)
         if self.function_store.get_function(name) is None:
             self.limiter.set_reserved(name, None)
             self.function_urls.function_deleted(name)

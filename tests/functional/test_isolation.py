@@ -350,18 +350,23 @@ def test_cgroups_are_removed_with_their_environments(server_factory: Any) -> Non
     server: Server = server_factory()
     require(server, "cgroupPids")
     client = server.client()
-    create_function(client, "def handler(event, context):\n    return 1\n", name="counted")
-    assert payload_of(client.invoke(FunctionName="counted")) == 1
+    source = "def handler(event, context):\n    return open('/proc/self/cgroup').read()\n"
+    create_function(client, source, name="counted")
+    own = payload_of(client.invoke(FunctionName="counted"))  # "<n>:<controllers>:<path>" lines
     assert server.process is not None
     pid = server.process.pid
     parents = _cgroup_dirs(pid)
     assert parents
-    assert any(child.is_dir() for parent in parents for child in parent.iterdir())  # one environment
+    # The environment's own cgroups (spares wait in theirs, made for the environments they will become).
+    names = {line.rsplit("/", 1)[-1] for line in own.splitlines() if f"-{pid}/" in line}
+    assert len(names) == 1
+    used = [parent / name for parent in parents for name in names]
+    assert used and all(c.is_dir() for c in used)
     client.delete_function(FunctionName="counted")
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(c.is_dir() for p in parents for c in p.iterdir()):
+    while time.monotonic() < deadline and any(c.exists() for c in used):
         time.sleep(0.1)
-    assert not [c for p in parents for c in p.iterdir() if c.is_dir()]
+    assert not [c for c in used if c.exists()]
     server.close_clients()
     server.stop()
     assert not _cgroup_dirs(pid)

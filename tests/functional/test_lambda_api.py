@@ -325,10 +325,10 @@ def test_qualified_names_and_arns(lambda_client: Any, deploy: Any) -> None:
 
 def test_unimplemented_operation_answers_cleanly(lambda_client: Any) -> None:
     with pytest.raises(ClientError) as excinfo:
-        lambda_client.list_layers()
+        lambda_client.list_event_source_mappings()
     code, status, message = error_of(excinfo)
     assert (code, status) == ("NotImplementedException", 501)
-    assert "ListLayers" in message
+    assert "ListEventSourceMappings" in message
 
 
 def test_delete_function(lambda_client: Any, deploy: Any) -> None:

@@ -6,7 +6,7 @@ import functools
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Protocol
@@ -19,12 +19,14 @@ from lambdabox.core.models import (
     Function,
     FunctionState,
     FunctionVersion,
+    LayerRef,
     LoggingConfig,
     UpdateStatus,
 )
 from lambdabox.core.names import Account, FunctionRef, is_version
 from lambdabox.core.runtimes import check_runtime
 from lambdabox.errors import AwsError
+from lambdabox.storage.code import MAX_UNZIPPED_BYTES
 from lambdabox.storage.interfaces import CodeStore, FunctionStore
 
 MAX_ENVIRONMENT_BYTES = 4096
@@ -52,6 +54,21 @@ RESERVED_VARIABLES = frozenset(
 )
 
 Defer = Callable[[Callable[[], None]], None]
+
+
+class LayerResolver(Protocol):
+    """A function's `Layers` (version ARNs) checked and resolved to their content (core/layers/)."""
+
+    def resolve(self, arns: Sequence[str]) -> tuple[LayerRef, ...]: ...
+
+
+class CodeVerifier(Protocol):
+    """Code signing (core/code_signing.py): may new code for a function be deployed?"""
+
+    def check_deployment(  # config_arn None: the function's own; artifact: a layer version's ARN
+        self, name: str, config_arn: str | None, artifact: str | None = None
+    ) -> None: ...
+    def attach(self, name: str, config_arn: str) -> None: ...  # CreateFunction's CodeSigningConfigArn
 
 
 class EnvironmentKeys(Protocol):
@@ -133,6 +150,8 @@ class FunctionService:
         role_assumable: Callable[[str], bool] | None = None,
         environment_keys: EnvironmentKeys | None = None,
         snapshots: Snapshotter | None = None,
+        layers: LayerResolver | None = None,
+        code_verifier: CodeVerifier | None = None,
     ) -> None:
         self._store = store
         self._code = code
@@ -143,6 +162,8 @@ class FunctionService:
         self._role_assumable = role_assumable
         self._environment_keys = environment_keys
         self._snapshots = snapshots  # SnapStart: runs Init of each published version once
+        self._layers = layers  # None: no layer can be found
+        self.code_verifier = code_verifier  # code signing (None: no function has a configuration)
 
     # -- reading ---------------------------------------------------------------------------------------
     def function(self, name: str, qualifier: str | None = None) -> Function:
@@ -202,7 +223,13 @@ class FunctionService:
 
     # -- creating and changing -------------------------------------------------------------------------
     def create(
-        self, name: str, zip_file: bytes, changes: ConfigChanges, publish: bool, tags: dict[str, str]
+        self,
+        name: str,
+        zip_file: bytes,
+        changes: ConfigChanges,
+        publish: bool,
+        tags: dict[str, str],
+        code_signing_config_arn: str | None = None,
     ) -> FunctionVersion:
         if changes.runtime is None:
             raise AwsError(
@@ -216,6 +243,10 @@ class FunctionService:
         self._check_role(changes.role)
         self._check_key(changes.kms_key_arn)
         self._check_absent(name)  # before storing the package; checked again where it counts, below
+        if self.code_verifier is not None:
+            # "" when none is given: a new function has no configuration of its own to fall back on
+            self.code_verifier.check_deployment(name, code_signing_config_arn or "")
+        layers = self._resolve_layers(changes.layers)
         code = self._code.put_zip(zip_file)
         assert changes.role is not None
         latest = _apply(
@@ -231,10 +262,13 @@ class FunctionService:
             ),
             changes,
         )
+        latest = self._apply_layers(latest, layers)
         with self._store.transaction():
             self._check_absent(name)
             self._store.put_function(Function(name=name, created=time.time(), tags=dict(tags)))
             self._store.put_version(latest)
+            if code_signing_config_arn and self.code_verifier is not None:
+                self.code_verifier.attach(name, code_signing_config_arn)
         self._defer(lambda: self._activate(name))
         if publish:
             return replace(
@@ -271,7 +305,10 @@ class FunctionService:
     ) -> FunctionVersion:
         current = self.version(name)
         self._check_updatable(current, revision_id)
+        if self.code_verifier is not None:
+            self.code_verifier.check_deployment(name, None)
         code = self._code.put_zip(zip_file)
+        _check_size(code.unzipped_size, current.layers)
         updated = _in_progress(replace(current, code=code))
         if dry_run:
             return replace(current, code=code)
@@ -287,7 +324,28 @@ class FunctionService:
         _check_config(changes)
         self._check_role(changes.role)
         self._check_key(changes.kms_key_arn)
-        return self._commit_update(_in_progress(_apply(current, changes)), publish=False)
+        layers = self._resolve_layers(changes.layers)
+        if layers and self.code_verifier is not None:  # layers are deployed code too
+            for layer in layers:
+                if layer.arn not in {used.arn for used in current.layers}:
+                    self.code_verifier.check_deployment(name, None, layer.arn)
+        changed = self._apply_layers(_apply(current, changes), layers)
+        return self._commit_update(_in_progress(changed), publish=False)
+
+    def _resolve_layers(self, arns: tuple[str, ...] | None) -> tuple[LayerRef, ...] | None:
+        """`Layers` as given (None: unchanged), checked and resolved; `[]` removes them."""
+        if not arns:
+            return None if arns is None else ()
+        if self._layers is None:
+            raise AwsError("InvalidParameterValueException", f"Layer version {arns[0]} does not exist.")
+        return self._layers.resolve(arns)
+
+    @staticmethod
+    def _apply_layers(version: FunctionVersion, layers: tuple[LayerRef, ...] | None) -> FunctionVersion:
+        if layers is None:
+            return version
+        _check_size(version.code.unzipped_size, layers)
+        return replace(version, layers=layers)
 
     def _check_key(self, key_arn: str | None) -> None:
         if key_arn and self._environment_keys is not None:
@@ -450,7 +508,7 @@ def _apply(version: FunctionVersion, changes: ConfigChanges) -> FunctionVersion:
     updates = {
         f.name: getattr(changes, f.name)
         for f in fields(ConfigChanges)
-        if getattr(changes, f.name) is not None
+        if getattr(changes, f.name) is not None and f.name != "layers"  # resolved: `_apply_layers`
     }
     if "dead_letter_target" in updates and updates["dead_letter_target"] == "":
         updates["dead_letter_target"] = None
@@ -459,6 +517,16 @@ def _apply(version: FunctionVersion, changes: ConfigChanges) -> FunctionVersion:
     changed = replace(version, **updates)
     check_snap_start(changed.runtime, changed.snap_start)
     return changed
+
+
+def _check_size(code_size: int, layers: Sequence[LayerRef]) -> None:
+    total = code_size + sum(layer.code.unzipped_size for layer in layers)
+    if layers and total > MAX_UNZIPPED_BYTES:
+        raise AwsError(
+            "InvalidParameterValueException",
+            f"Function code combined with layers exceeds the maximum allowed size of {MAX_UNZIPPED_BYTES} "
+            f"bytes. The actual size is {total} bytes.",
+        )
 
 
 # Runtimes with SnapStart (AWS: Java 11+, Python 3.12+, .NET 8+).
@@ -493,8 +561,6 @@ def _check_config(changes: ConfigChanges) -> None:
                 "Lambda was unable to configure your environment variables because the environment variables "
                 f"you have provided exceeded the 4KB limit. String measured: {measured}",
             )
-    if changes.layers:
-        raise AwsError("InvalidParameterValueException", f"Layer version {changes.layers[0]} does not exist.")
     if changes.architectures is not None and len(changes.architectures) != 1:
         raise AwsError(
             "ValidationException",

@@ -34,6 +34,14 @@ class CodeRef:
 
 
 @dataclass(frozen=True)
+class LayerRef:
+    """A layer version a function uses: its ARN, and its content (kept even after the version is deleted)."""
+
+    arn: str
+    code: CodeRef
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     log_format: str = "Text"
     application_log_level: str | None = None
@@ -58,7 +66,7 @@ class FunctionVersion:
     environment: dict[str, str] | None = None
     architectures: tuple[str, ...] = ("x86_64",)
     tracing_mode: str = "PassThrough"
-    layers: tuple[str, ...] = ()
+    layers: tuple[LayerRef, ...] = ()  # extracted in this order under /opt
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     dead_letter_target: str | None = None
     kms_key_arn: str | None = None

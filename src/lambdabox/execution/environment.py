@@ -66,6 +66,7 @@ class EnvironmentSpec:
     tmp_dir: Path | None = None  # the environment's private temp directory, removed when it dies
     initialization_type: str = "on-demand"
     credentials_expire: float | None = None  # when its role credentials expire (epoch seconds)
+    entrypoint_error: str | None = None  # it cannot start (no bootstrap): invocations fail, as on AWS
 
 
 class ExecutionEnvironment:
@@ -119,6 +120,8 @@ class ExecutionEnvironment:
         self._sink.open_stream(self.log_group, self.log_stream)
         phase = "RESTORE_START" if self.restored else "INIT_START"
         self._log(logs.init_start_line(self.version.runtime, self.spec.region, phase))
+        if self.spec.entrypoint_error is not None:
+            return  # nothing to run: the invocation fails (`invoke`)
         self._spawned_at = time.perf_counter()
         try:
             self._process = await self._sandbox.start(replace(launch, env=env))
@@ -196,7 +199,9 @@ class ExecutionEnvironment:
         self._thaw()
         future: asyncio.Future[InvocationResult] = asyncio.get_running_loop().create_future()
         self._active = _Invocation(request, future, time.perf_counter())
-        if self._waiter is not None and not self._waiter.done():  # the runtime is already polling /next
+        if self.spec.entrypoint_error is not None:
+            self._cannot_start(self._active, self.spec.entrypoint_error)
+        elif self._waiter is not None and not self._waiter.done():  # the runtime is already polling /next
             self._waiter.set_result(self._hand_over())
         try:
             return await future
@@ -393,6 +398,18 @@ class ExecutionEnvironment:
         self.state = EnvState.DEAD
         self._finish(active, _error_body("Sandbox.Timedout", message), "Sandbox.Timedout", status="timeout")
         self.kill()
+
+    def _cannot_start(self, active: _Invocation, reason: str) -> None:
+        """AWS's answer when the runtime cannot even be started: a function error, in the log too."""
+        request_id = active.request.request_id
+        message = f"RequestId: {request_id} Error: {reason}"
+        self._log(logs.start_line(request_id, self.version.version))
+        active.started_logged = True
+        self._log(f"{message}\n")
+        self._log("Runtime.InvalidEntrypoint\n")
+        self.state = EnvState.DEAD
+        self._finish(active, _error_body("Runtime.InvalidEntrypoint", message), "Runtime.InvalidEntrypoint")
+        self._die()
 
     def _init_timed_out(self) -> None:
         if self.state is EnvState.STARTING and self._active is not None:

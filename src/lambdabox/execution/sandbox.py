@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lambdabox.execution.isolation import Confinement, Isolation, jail
+from lambdabox.execution.isolation.cgroups import EnvCgroup
 
 if TYPE_CHECKING:
     from lambdabox.execution.zygote import Zygote
@@ -39,6 +40,7 @@ class LaunchSpec:
     forkable: bool = False  # the bundled Python runtime: may be forked from a warm zygote
     task_root: Path | None = None  # the function's code on the host (None: same as cwd)
     ephemeral_mb: int = 512  # size of the environment's private /tmp, when it has one
+    opt_dir: Path | None = None  # its layers merged, on the host: read-only at /opt with a mount namespace
     # SnapStart: the template's end of its channel to the platform (forked environments only); the
     # runtime finds it in _LAMBDABOX_SNAPSHOT_FD and serves restores through it after Init.
     snapshot_channel: int | None = None
@@ -280,7 +282,10 @@ class ProcessSandbox:
         return _Process(popen, read_fd, confinement)
 
 
-def confine(isolation: Isolation | None, spec: LaunchSpec) -> Confinement | None:
+def confine(
+    isolation: Isolation | None, spec: LaunchSpec, cgroup: EnvCgroup | None = None
+) -> Confinement | None:
+    """The environment's confinement (`cgroup`: one reserved for it ahead of time, see Isolation)."""
     if isolation is None:
         return None
     return isolation.confine(
@@ -289,6 +294,8 @@ def confine(isolation: Isolation | None, spec: LaunchSpec) -> Confinement | None
         spec.task_root or spec.cwd,
         spec.cwd,
         template=spec.snapshot_channel is not None,
+        opt_dir=spec.opt_dir,
+        cgroup=cgroup,
     )
 
 

@@ -15,6 +15,8 @@ from lambdabox.execution.sandbox import LaunchSpec
 from lambdabox.runtimes.registry import RuntimeRegistry
 from lambdabox.storage.interfaces import CodeStore
 
+OPT = "/opt"  # where an environment sees its layers
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -56,7 +58,12 @@ class EnvironmentFactory:
         # Where the environment sees its code and its /tmp: /var/task and a private tmpfs when it has its
         # own mount namespace, else the code store's directory and a fresh directory of the platform's.
         task_root = self._isolation.task_root(host_task_root) if self._isolation else host_task_root
-        launch = self._registry.launch(version.runtime, host_task_root, task_root)
+        # Its layers, merged once per combination: at /opt with a mount namespace, else where they lie
+        # (the bundled runtime finds their Python packages through LAMBDABOX_OPT_DIR).
+        host_opt = self._code.opt_dir([layer.code for layer in version.layers])
+        isolated_opt = self._isolation is not None and self._isolation.mount_namespace
+        opt = OPT if isolated_opt else str(host_opt)
+        launch = self._registry.launch(version.runtime, host_task_root, task_root, (host_opt, opt))
         private_tmp = self._isolation.private_tmp() if self._isolation else None
         if private_tmp is None:
             self._tmp_root.mkdir(parents=True, exist_ok=True)
@@ -70,8 +77,8 @@ class EnvironmentFactory:
             "TZ": ":UTC",
             "LANG": "en_US.UTF-8",
             "LC_CTYPE": "C.UTF-8",
-            "PATH": f"{python_bin}:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-            "LD_LIBRARY_PATH": f"/lib64:/usr/lib64:{task_root}:{task_root}/lib:/opt/lib",
+            "PATH": f"{python_bin}:/usr/local/bin:/usr/bin/:/bin:{opt}/bin",
+            "LD_LIBRARY_PATH": f"/lib64:/usr/lib64:{task_root}:{task_root}/lib:{opt}/lib",
             "PWD": str(task_root),
             "SHLVL": "0",
             "HOME": str(tmp),
@@ -96,15 +103,18 @@ class EnvironmentFactory:
                 "AWS_ACCESS_KEY_ID": credentials.access_key_id,
                 "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
                 "LAMBDA_TASK_ROOT": str(task_root),
-                "LAMBDA_RUNTIME_DIR": str(Path(launch.argv[-1]).parent),
+                "LAMBDA_RUNTIME_DIR": str(Path(launch.argv[-1]).parent) if launch.argv else "/var/runtime",
             }
         )
+        if not isolated_opt:
+            env["LAMBDABOX_OPT_DIR"] = opt
         if credentials.session_token:
             env["AWS_SESSION_TOKEN"] = credentials.session_token
         if launch.execution_env:
             env["AWS_EXECUTION_ENV"] = launch.execution_env
         return EnvironmentSpec(
             version=version,
+            entrypoint_error=launch.entrypoint_error,
             launch=LaunchSpec(
                 launch.argv,
                 env,
@@ -113,6 +123,7 @@ class EnvironmentFactory:
                 forkable=launch.forkable,
                 task_root=host_task_root,
                 ephemeral_mb=version.ephemeral_storage,
+                opt_dir=host_opt,
             ),
             region=self._region,
             tmp_dir=tmp if private_tmp is None else None,

@@ -32,6 +32,8 @@ class RuntimeLaunch:
     env: dict[str, str]
     execution_env: str | None  # AWS_EXECUTION_ENV, not set for provided runtimes
     forkable: bool = False  # may be forked from the warm Python zygote instead of started afresh
+    # Why it cannot start at all (no bootstrap): each invocation then fails with Runtime.InvalidEntrypoint.
+    entrypoint_error: str | None = None
 
 
 class RuntimeRegistry:
@@ -86,8 +88,15 @@ class RuntimeRegistry:
             "LAMBDABOX_RUNTIME_SITE_PACKAGES": str(self._site),
         }
 
-    def launch(self, runtime: str, task_root: Path, visible_root: Path | None = None) -> RuntimeLaunch:
-        """How to start `runtime` for code at `task_root`, which the environment sees at `visible_root`."""
+    def launch(
+        self,
+        runtime: str,
+        task_root: Path,
+        visible_root: Path | None = None,
+        opt: tuple[Path, str] | None = None,
+    ) -> RuntimeLaunch:
+        """How to start `runtime` for code at `task_root`, which the environment sees at `visible_root`;
+        `opt`: its layers' merged tree on the host and where the environment sees it (/opt when isolated)."""
         visible = visible_root or task_root
         if runtime in PYTHON_RUNTIMES:
             return RuntimeLaunch(
@@ -97,18 +106,18 @@ class RuntimeRegistry:
                 forkable=True,
             )
         if runtime in PROVIDED_RUNTIMES:
-            bootstrap = task_root / "bootstrap"
-            if bootstrap.is_file() and os.access(bootstrap, os.X_OK):
-                return RuntimeLaunch(argv=(str(visible / "bootstrap"),), env={}, execution_env=None)
-            if (
-                visible == task_root
-                and Path("/opt/bootstrap").is_file()
-                and os.access("/opt/bootstrap", os.X_OK)
-            ):
-                return RuntimeLaunch(argv=("/opt/bootstrap",), env={}, execution_env=None)
-            raise AwsError(
-                "Runtime.InvalidEntrypoint",
-                f"Couldn't find valid bootstrap(s): [{visible / 'bootstrap'} /opt/bootstrap]",
+            # The function's own bootstrap first, then one a layer brings (AWS looks in the same order).
+            candidates = [(task_root / "bootstrap", f"{visible}/bootstrap")]
+            if opt is not None:
+                candidates.append((opt[0] / "bootstrap", f"{opt[1]}/bootstrap"))
+            for host, seen in candidates:
+                if host.is_file() and os.access(host, os.X_OK):
+                    return RuntimeLaunch(argv=(seen,), env={}, execution_env=None)
+            return RuntimeLaunch(
+                argv=(),
+                env={},
+                execution_env=None,
+                entrypoint_error=f"Couldn't find valid bootstrap(s): [{visible / 'bootstrap'} /opt/bootstrap]",
             )
         raise AwsError(
             "InvalidRuntimeException",

@@ -1,4 +1,5 @@
-"""Deployment packages on the local filesystem: `<dir>/<sha256 hex>.zip` plus its unpacked tree."""
+"""Deployment packages on the local filesystem: `<dir>/<sha256 hex>.zip` plus its unpacked tree. Layers are
+packages too; `opt_dir` merges the trees of a function's layers into one read-only directory (its /opt)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import shutil
 import stat
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from lambdabox.core.models import CodeRef
 from lambdabox.errors import AwsError
 
 MAX_UNZIPPED_BYTES = 262_144_000
+OPT_PREFIX = "opt-"
 
 
 class FileCodeStore:
@@ -56,10 +59,30 @@ class FileCodeStore:
     def zip_path(self, code: CodeRef) -> Path:
         return self._root / f"{code.key}.zip"
 
+    def opt_dir(self, layers: Sequence[CodeRef]) -> Path:
+        """The layers' trees merged in order (a later layer's file replaces an earlier one's), read-only;
+        built once per combination (`opt-<digest>`, an empty directory for none) and reused."""
+        digest = hashlib.sha256(",".join(code.key for code in layers).encode()).hexdigest()
+        target = self._root / f"{OPT_PREFIX}{digest}"
+        if target.is_dir():
+            return target
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self._root))
+        try:
+            for code in layers:
+                _merge(self.task_root(code), tmp)
+            _make_readonly(tmp)
+            os.rename(tmp, target)
+        except OSError:
+            _make_writable(tmp)
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not target.is_dir():  # not another writer that finished the same directory first
+                raise
+        return target
+
     def collect(self, live_keys: set[str]) -> None:
         for entry in self._root.iterdir():
             key = entry.name.removesuffix(".zip")
-            if entry.name.startswith(".") or key in live_keys:
+            if entry.name.startswith(".") or entry.name.startswith(OPT_PREFIX) or key in live_keys:
                 continue
             if entry.is_dir():
                 _make_writable(entry)
@@ -79,6 +102,8 @@ def _check_zip(data: bytes) -> int:
             "InvalidParameterValueException",
             f"Could not unzip uploaded file. Please check your file, then try to upload again. ({exc})",
         ) from None
+    if not infos:
+        raise AwsError("InvalidParameterValueException", "Uploaded file must be a non-empty zip")
     total = sum(info.file_size for info in infos)
     if total > MAX_UNZIPPED_BYTES:
         raise AwsError(
@@ -102,6 +127,10 @@ def _extract(data: bytes, target: Path) -> None:
             mode = (info.external_attr >> 16) & 0o777
             if not info.is_dir():
                 os.chmod(path, (mode or 0o644) | 0o444)
+    _make_readonly(target)
+
+
+def _make_readonly(target: Path) -> None:
     for dirpath, dirnames, filenames in os.walk(target):
         for name in filenames:
             full = os.path.join(dirpath, name)
@@ -109,6 +138,26 @@ def _extract(data: bytes, target: Path) -> None:
         for name in dirnames:
             os.chmod(os.path.join(dirpath, name), 0o555)
     os.chmod(target, 0o555)
+
+
+def _merge(source: Path, target: Path) -> None:
+    """Lay `source`'s tree over `target`: its files replace what is there (hard links where possible)."""
+    for dirpath, _, filenames in os.walk(source):
+        into = target / os.path.relpath(dirpath, source)
+        if into.exists() and not into.is_dir():
+            into.unlink()
+        into.mkdir(parents=True, exist_ok=True)
+        for name in filenames:
+            destination = into / name
+            if destination.is_dir() and not destination.is_symlink():
+                _make_writable(destination)
+                shutil.rmtree(destination)
+            elif destination.exists() or destination.is_symlink():
+                destination.unlink()
+            try:
+                os.link(os.path.join(dirpath, name), destination)
+            except OSError:
+                shutil.copy2(os.path.join(dirpath, name), destination)
 
 
 def _make_writable(root: Path) -> None:

@@ -112,6 +112,21 @@ def test_v2_cgroup_files(tmp_path: Path) -> None:
     assert (directory / "cgroup.freeze").read_text() == "0"
 
 
+def test_cgroups_made_ahead_of_time_get_their_limits_when_taken(tmp_path: Path) -> None:
+    (tmp_path / "cgroup.controllers").write_text("memory pids\n")
+    groups = cgroups.CgroupsV2.open(tmp_path, "lambdabox-1-2")
+    groups.stock(2)
+    stocked = sorted(p for p in (tmp_path / "lambdabox-1-2").iterdir() if p.is_dir())
+    assert len(stocked) == 2 and not [p for p in stocked if (p / "memory.max").exists()]
+    first = groups.create("env-1", cgroups.Limits(128))
+    second = groups.create("env-2", cgroups.Limits(256))
+    used = {Path(first.procs[0]).parent, Path(second.procs[0]).parent}
+    assert used == set(stocked)
+    assert {(p / "memory.max").read_text() for p in used} == {str(128 * 1024 * 1024), str(256 * 1024 * 1024)}
+    groups.create("env-3", cgroups.Limits(128))  # the stock is empty: made on demand
+    assert (tmp_path / "lambdabox-1-2" / "env-3" / "memory.max").exists()
+
+
 def test_v2_without_memory_controller_is_refused(tmp_path: Path) -> None:
     (tmp_path / "cgroup.controllers").write_text("hugetlb\n")
     with pytest.raises(PermissionError, match="memory controller"):
@@ -178,6 +193,40 @@ def test_seccomp_filter_compiles_to_bpf() -> None:
     assert program and len(program) % 8 == 0  # struct sock_filter is 8 bytes
 
 
+@needs_root
+def test_seccomp_filter_in_two_parts_blocks_what_the_whole_does_and_mounts_in_between() -> None:
+    try:
+        before, after = seccomp.build_filter(part="before_mounts"), seccomp.build_filter(part="mounts")
+    except seccomp.SeccompUnavailable as exc:
+        pytest.skip(str(exc))
+    import ctypes
+    import errno
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def errno_of(result: int) -> int:
+        return 0 if result == 0 else ctypes.get_errno()
+
+    target = tempfile.mkdtemp()
+
+    def body() -> bool:
+        jail.unshare(jail.CLONE_NEWNS)
+        jail.mount(None, "/", None, jail.MS_REC | jail.MS_PRIVATE)
+        jail.load_seccomp(before)  # as a spare does, as root
+        mounted = errno_of(libc.mount(b"tmpfs", target.encode(), b"tmpfs", 0, None))
+        unshared = errno_of(libc.unshare(jail.CLONE_NEWNS))
+        clone3 = errno_of(libc.syscall(435, None, 0))
+        jail.prctl(jail.PR_SET_NO_NEW_PRIVS, 1)
+        jail.load_seccomp(after)
+        mounted_after = errno_of(libc.mount(b"tmpfs", target.encode(), b"tmpfs", 0, None))
+        return (mounted, unshared, clone3, mounted_after) == (0, errno.EPERM, errno.ENOSYS, errno.EPERM)
+
+    try:
+        assert _in_child(body) == 0
+    finally:
+        os.rmdir(target)
+
+
 def test_isolation_off_confines_nothing() -> None:
     isolation = Isolation.disabled()
     assert isolation.confine(128, 512, Path("/code"), Path("/code")) is None
@@ -236,6 +285,47 @@ def test_init_reports_how_the_runtime_ended() -> None:
         _, status = os.waitpid(init, 0)
         reported = jail.read_status(read_fd)
         return os.waitstatus_to_exitcode(status) == 0 and reported is not None and os.WTERMSIG(reported) == 9
+
+    assert _in_child(body) == 0
+
+
+@needs_root
+def test_a_process_joins_a_namespace_whose_small_init_reaps_orphans_and_takes_it_down() -> None:
+    def body() -> bool:
+        init, namespace = jail.new_namespace_init()
+        read_fd, write_fd = os.pipe()
+        runtime = jail.fork_into_pid_namespace(namespace)
+        if runtime == 0:  # PID 2 beside the init; an orphan of its own goes to the init, which reaps it
+            orphan_parent = os.fork()
+            if orphan_parent == 0:
+                if os.fork() == 0:
+                    os._exit(0)
+                os._exit(0)
+            os.waitpid(orphan_parent, 0)
+            os.write(write_fd, b"%d %d\n" % (os.getpid(), os.getppid()))
+            signal.pause()
+        os.close(namespace)
+        seen = os.read(read_fd, 64).split()
+        after = os.fork()  # the caller's own children are in its own namespace again
+        if after == 0:
+            os._exit(0 if os.getpid() > 2 else 5)
+        ordinary = os.waitstatus_to_exitcode(os.waitpid(after, 0)[1]) == 0
+        os.kill(init, signal.SIGKILL)  # the namespace ends with its init: the runtime is killed
+        _, status = os.waitpid(runtime, 0)
+        zombies = [
+            pid
+            for pid in os.listdir("/proc")
+            if pid.isdigit()
+            and Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")
+            and Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].split()[1] == str(init)
+        ]
+        return (
+            seen == [b"2", b"0"]
+            and ordinary
+            and os.WIFSIGNALED(status)
+            and os.WTERMSIG(status) == signal.SIGKILL
+            and not zombies
+        )
 
     assert _in_child(body) == 0
 

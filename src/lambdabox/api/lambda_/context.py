@@ -8,11 +8,14 @@ from typing import Any
 
 from lambdabox.aws.wire import WireRequest
 from lambdabox.core.aliases import AliasService
+from lambdabox.core.code_signing import CodeSigning
 from lambdabox.core.code_source import CodeSource
+from lambdabox.core.function_configs import FunctionConfigs
 from lambdabox.core.function_settings import FunctionSettings
 from lambdabox.core.function_urls import FunctionUrls
 from lambdabox.core.functions import FunctionService
 from lambdabox.core.invoke import InvokeService
+from lambdabox.core.layers.service import LayerService
 from lambdabox.core.names import Account, FunctionRef, parse_function_ref
 from lambdabox.core.provisioned import ProvisionedConcurrency
 
@@ -27,6 +30,9 @@ class LambdaDeps:
     code_source: CodeSource
     provisioned: ProvisionedConcurrency
     function_urls: FunctionUrls | None = None
+    layers: LayerService | None = None
+    code_signing: CodeSigning | None = None
+    function_configs: FunctionConfigs | None = None
 
 
 @dataclass

@@ -18,7 +18,6 @@ MAX_ZIP_BYTES = 52_428_800
 _NOT_YET = {
     "ImageConfig": "Container image configuration",
     "FileSystemConfigs": "EFS file systems",
-    "CodeSigningConfigArn": "Code signing",
     "CapacityProviderConfig": "Capacity providers",
     "DurableConfig": "Durable functions",
     "TenancyConfig": "Tenant isolation",
@@ -111,6 +110,7 @@ async def create_function(call: Call) -> Output:
         changes,
         bool(params.get("Publish")),
         params.get("Tags") or {},
+        params.get("CodeSigningConfigArn"),
     )
     return function_configuration(
         version, call.deps.account, arn_qualifier="" if version.version != LATEST else None

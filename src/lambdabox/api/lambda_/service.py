@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.model import OperationModel
 
-from lambdabox.api.lambda_ import functions, invoke, provisioned, settings, streaming, urls
+from lambdabox.api.lambda_ import configs, functions, invoke, layers, provisioned, settings, streaming, urls
 from lambdabox.api.lambda_.context import Call, Handler, LambdaDeps
 from lambdabox.aws.model import load_service_model
 from lambdabox.aws.rest_json import RestJsonProtocol
@@ -50,9 +50,9 @@ HANDLERS: dict[str, Handler] = {
     "AddPermission": settings.add_permission,
     "RemovePermission": settings.remove_permission,
     "GetPolicy": settings.get_policy,
-    "TagResource": settings.tag_resource,
-    "UntagResource": settings.untag_resource,
-    "ListTags": settings.list_tags,
+    "TagResource": configs.tag_resource,  # a code signing configuration's, else settings.tag_resource
+    "UntagResource": configs.untag_resource,
+    "ListTags": configs.list_tags,
     "PutFunctionEventInvokeConfig": settings.put_function_event_invoke_config,
     "UpdateFunctionEventInvokeConfig": settings.update_function_event_invoke_config,
     "GetFunctionEventInvokeConfig": settings.get_function_event_invoke_config,
@@ -68,6 +68,28 @@ HANDLERS: dict[str, Handler] = {
     "GetProvisionedConcurrencyConfig": provisioned.get_provisioned_concurrency_config,
     "DeleteProvisionedConcurrencyConfig": provisioned.delete_provisioned_concurrency_config,
     "ListProvisionedConcurrencyConfigs": provisioned.list_provisioned_concurrency_configs,
+    "PublishLayerVersion": layers.publish_layer_version,
+    "GetLayerVersion": layers.get_layer_version,
+    "GetLayerVersionByArn": layers.get_layer_version_by_arn,
+    "ListLayers": layers.list_layers,
+    "ListLayerVersions": layers.list_layer_versions,
+    "DeleteLayerVersion": layers.delete_layer_version,
+    "AddLayerVersionPermission": layers.add_layer_version_permission,
+    "RemoveLayerVersionPermission": layers.remove_layer_version_permission,
+    "GetLayerVersionPolicy": layers.get_layer_version_policy,
+    "CreateCodeSigningConfig": configs.create_code_signing_config,
+    "GetCodeSigningConfig": configs.get_code_signing_config,
+    "UpdateCodeSigningConfig": configs.update_code_signing_config,
+    "DeleteCodeSigningConfig": configs.delete_code_signing_config,
+    "ListCodeSigningConfigs": configs.list_code_signing_configs,
+    "ListFunctionsByCodeSigningConfig": configs.list_functions_by_code_signing_config,
+    "PutFunctionCodeSigningConfig": configs.put_function_code_signing_config,
+    "GetFunctionCodeSigningConfig": configs.get_function_code_signing_config,
+    "DeleteFunctionCodeSigningConfig": configs.delete_function_code_signing_config,
+    "GetRuntimeManagementConfig": configs.get_runtime_management_config,
+    "PutRuntimeManagementConfig": configs.put_runtime_management_config,
+    "GetFunctionRecursionConfig": configs.get_function_recursion_config,
+    "PutFunctionRecursionConfig": configs.put_function_recursion_config,
 }
 
 

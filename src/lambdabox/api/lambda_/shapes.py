@@ -48,7 +48,7 @@ def function_configuration(
     if version.kms_key_arn:
         config["KMSKeyArn"] = version.kms_key_arn
     if version.layers:
-        config["Layers"] = [{"Arn": arn, "CodeSize": 0} for arn in version.layers]
+        config["Layers"] = [{"Arn": layer.arn, "CodeSize": layer.code.size} for layer in version.layers]
     if not listing:
         config["State"] = version.state.value
         if version.state_reason is not None:

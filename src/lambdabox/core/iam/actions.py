@@ -35,7 +35,23 @@ class Check:
 
 
 # -- Lambda -------------------------------------------------------------------------------------------
-_LAMBDA_ACTIONS = {"Invoke": "InvokeFunction", "InvokeAsync": "InvokeFunction"}
+_LAMBDA_ACTIONS = {
+    "Invoke": "InvokeFunction",
+    "InvokeAsync": "InvokeFunction",
+    "GetLayerVersionByArn": "GetLayerVersion",
+}
+# Layer operations: on the layer (publish), on every resource (lists), else on the layer version.
+_LAYER_OPERATIONS = frozenset(
+    {
+        "PublishLayerVersion",
+        "GetLayerVersion",
+        "GetLayerVersionByArn",
+        "DeleteLayerVersion",
+        "AddLayerVersionPermission",
+        "RemoveLayerVersionPermission",
+        "GetLayerVersionPolicy",
+    }
+)
 # Operations on the function as a whole, whatever qualifier the request names.
 _LAMBDA_UNQUALIFIED = frozenset(
     {
@@ -51,6 +67,11 @@ _LAMBDA_UNQUALIFIED = frozenset(
         "PutFunctionConcurrency",
         "GetFunctionConcurrency",
         "DeleteFunctionConcurrency",
+        "PutFunctionCodeSigningConfig",
+        "GetFunctionCodeSigningConfig",
+        "DeleteFunctionCodeSigningConfig",
+        "GetFunctionRecursionConfig",
+        "PutFunctionRecursionConfig",
     }
 )
 _LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
@@ -67,6 +88,8 @@ def lambda_checks(account: Account, operation: str, params: Mapping[str, Any]) -
             keys["lambda:principal"] = [str(params["Principal"])]
         if params.get("AuthType"):
             keys["lambda:functionurlauthtype"] = [str(params["AuthType"])]
+        if params.get("CodeSigningConfigArn"):  # CreateFunction, PutFunctionCodeSigningConfig
+            keys["lambda:codesigningconfigarn"] = [str(params["CodeSigningConfigArn"])]
         checks.append(
             Check(
                 action,
@@ -75,13 +98,43 @@ def lambda_checks(account: Account, operation: str, params: Mapping[str, Any]) -
                 function=(ref.name, ref.qualifier),
             )
         )
+    elif operation in _LAYER_OPERATIONS:
+        checks.append(Check(action, _layer_resource(account, operation, params)))
+    elif "CodeSigningConfigArn" in params:  # on the configuration (Create and List: on every resource)
+        checks.append(Check(action, str(params["CodeSigningConfigArn"])))
     elif "Resource" in params:  # tags
         checks.append(Check(action, str(params["Resource"])))
     else:
         checks.append(Check(action, "*"))
     if params.get("Role") and operation in ("CreateFunction", "UpdateFunctionConfiguration"):
         checks.append(pass_role(str(params["Role"]), _LAMBDA_PRINCIPAL))
+    if operation == "PutFunctionCodeSigningConfig" and params.get("CodeSigningConfigArn"):
+        checks.append(Check(action, str(params["CodeSigningConfigArn"])))  # on both resources
+    if params.get("Layers") and operation in ("CreateFunction", "UpdateFunctionConfiguration"):
+        layers = [str(arn) for arn in params["Layers"]]
+        checks[0] = Check(
+            checks[0].action,
+            checks[0].resource,
+            {**checks[0].keys, "lambda:layer": layers},
+            function=checks[0].function,
+        )
+        checks.extend(Check("lambda:GetLayerVersion", arn) for arn in layers)  # using a layer reads it
     return checks
+
+
+def _layer_resource(account: Account, operation: str, params: Mapping[str, Any]) -> str:
+    """A layer operation's resource: the layer version's ARN (the layer's for PublishLayerVersion)."""
+    if operation == "GetLayerVersionByArn":
+        return str(params.get("Arn", "*"))
+    name = str(params.get("LayerName", ""))
+    layer = (
+        name
+        if name.startswith("arn:")
+        else f"arn:aws:lambda:{account.region}:{account.account_id}:layer:{name}"
+    )
+    if operation == "PublishLayerVersion":
+        return layer
+    return f"{layer}:{params.get('VersionNumber', '*')}"
 
 
 def pass_role(role_arn: str, service: str) -> Check:

@@ -17,6 +17,7 @@ filter, and is held to its memory, CPU and process limits and frozen while idle 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import itertools
@@ -32,6 +33,8 @@ from lambdabox.execution.isolation import cgroups, jail, namespaces, probe, secc
 log = logging.getLogger("lambdabox.isolation")
 SANDBOX_UID = 993  # AWS's sbx_user1051
 SANDBOX_GID = 990
+CGROUP_STOCK = 2  # environments' cgroups made ahead of time (their directories; limits come with use)
+RESTOCK_DELAY_S = 0.05  # ... once the platform has been quiet that long, not during a cold start
 MECHANISMS = (
     "pidNamespace",
     "mountNamespace",
@@ -129,6 +132,7 @@ class Isolation:
         self._cgroups = groups
         self._status = status
         self._names = itertools.count(1)
+        self._restock: asyncio.TimerHandle | None = None
 
     @classmethod
     def disabled(cls) -> Isolation:
@@ -155,6 +159,11 @@ class Isolation:
                 mounts = False
                 reasons["mountNamespace"] = f"cannot create {namespaces.TASK_ROOT}: {exc.strerror}"
         groups, why = cls._open_cgroups()
+        if groups is not None:
+            try:
+                groups.stock(CGROUP_STOCK)
+            except OSError as exc:  # made on demand instead
+                log.warning("could not make cgroups ahead of time: %s", exc)
         user = caps.has("user")
         layout = namespaces.layout(
             data_dir=data_dir,
@@ -169,7 +178,12 @@ class Isolation:
             cgroups=groups is not None,
         )
         if layout["seccomp"] is not None:
-            layout["seccomp_template"] = base64.b64encode(seccomp.build_filter(template=True)).decode()
+            for key, program in (
+                ("seccomp_template", seccomp.build_filter(template=True)),
+                ("seccomp_before_mounts", seccomp.build_filter(part="before_mounts")),  # spares (jail.py)
+                ("seccomp_mounts", seccomp.build_filter(part="mounts")),
+            ):
+                layout[key] = base64.b64encode(program).decode()
         controllers = groups.controllers if groups is not None else frozenset()
         version = groups.version if groups is not None else "off"
 
@@ -247,26 +261,66 @@ class Isolation:
     def cgroup_parents(self) -> list[str]:
         return self._cgroups.parents() if self._cgroups is not None else []
 
+    def reserve_cgroup(self) -> cgroups.EnvCgroup | None:
+        """A cgroup for an environment not known yet (a spare joins it while it waits): `confine` writes
+        its limits. None without cgroups."""
+        if self._layout is None or self._cgroups is None:
+            return None
+        group = self._cgroups.reserve(f"env-{os.getpid()}-{next(self._names)}")
+        self._restock_later()
+        return group
+
     def confine(
-        self, memory_mb: int, ephemeral_mb: int, task_root: Path, cwd: Path, template: bool = False
+        self,
+        memory_mb: int,
+        ephemeral_mb: int,
+        task_root: Path,
+        cwd: Path,
+        template: bool = False,
+        opt_dir: Path | None = None,
+        cgroup: cgroups.EnvCgroup | None = None,
     ) -> Confinement | None:
-        """Create one new environment's cgroup and its plan; None when isolation is off."""
+        """Create one new environment's cgroup (or give `cgroup`, from `reserve_cgroup`, its limits) and
+        its plan; None when isolation is off."""
         if self._layout is None:
             return None
-        cgroup = None
-        if self._cgroups is not None:
+        if cgroup is not None:
+            cgroup.set_limits(cgroups.Limits(memory_mb))
+        elif self._cgroups is not None:
             name = f"env-{os.getpid()}-{next(self._names)}"
             cgroup = self._cgroups.create(name, cgroups.Limits(memory_mb))
+            self._restock_later()
         plan = {
             "cgroups": list(cgroup.procs) if cgroup is not None else [],
             "tmp_mb": ephemeral_mb,
             "task_root": str(task_root),
             "cwd": str(cwd),
             "template": template,  # a SnapStart template: jail.enter loads the template seccomp filter
+            "opt": str(opt_dir) if opt_dir is not None else None,  # its layers, bound read-only at /opt
         }
         return Confinement(self._layout, plan, cgroup)
 
+    def _restock_later(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on the platform's event loop (tools, tests): made on demand
+            return
+        if self._restock is not None:
+            self._restock.cancel()
+        self._restock = loop.call_later(RESTOCK_DELAY_S, self._refill_stock)
+
+    def _refill_stock(self) -> None:
+        self._restock = None
+        if self._cgroups is not None:
+            try:
+                self._cgroups.stock(CGROUP_STOCK)
+            except OSError as exc:  # made on demand instead
+                log.warning("could not make cgroups ahead of time: %s", exc)
+
     def close(self) -> None:
+        if self._restock is not None:
+            self._restock.cancel()
+            self._restock = None
         if self._cgroups is not None:
             with contextlib.suppress(OSError):
                 self._cgroups.remove()

@@ -5,12 +5,14 @@ platform's own cgroup (from /proc/self/cgroup), and each environment a child of 
 memory = MemorySize (no swap), CPU weight and quota in proportion to memory (1,769 MB = one vCPU; the
 quota is applied once init is done, as AWS lets init run unthrottled), pids = 1024. The environment's
 process joins its cgroups itself, before any runtime code runs (jail.enter). Parents left behind by a
-platform that died are removed at the next start.
+platform that died are removed at the next start. The directories of the next few environments' cgroups
+are made ahead of time (`stock`), off the cold path; their limits are written when they are taken.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 from collections.abc import Mapping
@@ -50,6 +52,7 @@ class EnvCgroup(Protocol):
     # 5-20 ms through cgroup.procs), v2 `cgroup.procs`.
     procs: tuple[str, ...]
 
+    def set_limits(self, limits: Limits) -> None: ...  # write them (a reserved cgroup has none yet)
     def limit_cpu(self) -> None: ...
     def freeze(self) -> None: ...
     def thaw(self) -> None: ...
@@ -65,6 +68,8 @@ class Cgroups(Protocol):
     controllers: frozenset[str]  # of memory, cpu, pids, freezer
 
     def create(self, name: str, limits: Limits) -> EnvCgroup: ...
+    def reserve(self, name: str) -> EnvCgroup: ...  # a cgroup without limits yet (see set_limits)
+    def stock(self, count: int) -> None: ...  # make `count` cgroups' directories ahead of time
     def parents(self) -> list[str]: ...
     def remove(self) -> None: ...
 
@@ -241,6 +246,8 @@ class CgroupsV1:
     def __init__(self, parents: dict[str, Path]) -> None:
         self._parents = parents
         self.controllers = frozenset(parents)
+        self._stock: list[dict[str, Path]] = []  # directories made ahead of time, no limits written yet
+        self._stocked = itertools.count(1)
 
     @classmethod
     def open(cls, own: Mapping[str, Path], name: str) -> CgroupsV1:
@@ -261,16 +268,22 @@ class CgroupsV1:
     def parents(self) -> list[str]:
         return [str(parent) for parent in self._parents.values()]
 
-    def create(self, name: str, limits: Limits) -> V1Cgroup:
+    def _make(self, name: str) -> dict[str, Path]:
         dirs = {controller: parent / name for controller, parent in self._parents.items()}
         for directory in dirs.values():
             directory.mkdir()
-        group = V1Cgroup(dirs, limits)
-        try:
-            group.apply()
-        except OSError:
-            group.remove()
-            raise
+        return dirs
+
+    def stock(self, count: int) -> None:
+        while len(self._stock) < count:
+            self._stock.append(self._make(f"env-{os.getpid()}-s{next(self._stocked)}"))
+
+    def reserve(self, name: str) -> V1Cgroup:
+        return V1Cgroup(self._stock.pop() if self._stock else self._make(name))
+
+    def create(self, name: str, limits: Limits) -> V1Cgroup:
+        group = self.reserve(name)
+        group.set_limits(limits)
         return group
 
     def remove(self) -> None:
@@ -278,13 +291,21 @@ class CgroupsV1:
 
 
 class V1Cgroup:
-    def __init__(self, dirs: dict[str, Path], limits: Limits) -> None:
+    def __init__(self, dirs: dict[str, Path], limits: Limits | None = None) -> None:
         self._dirs = dirs
-        self._limits = limits
+        self._limits = limits or Limits(MB_PER_VCPU)
         self.procs: tuple[str, ...] = tuple(str(directory / "tasks") for directory in dirs.values())
         self._freezer = _Switch(dirs["freezer"] / "freezer.state") if "freezer" in dirs else None
         memory = dirs.get("memory")
         self._peak = _Gauge(memory / "memory.max_usage_in_bytes") if memory is not None else None
+
+    def set_limits(self, limits: Limits) -> None:
+        self._limits = limits
+        try:
+            self.apply()
+        except OSError:
+            self.remove()
+            raise
 
     def apply(self) -> None:
         limits = self._limits
@@ -340,6 +361,8 @@ class CgroupsV2:
     def __init__(self, parent: Path, controllers: frozenset[str]) -> None:
         self._parent = parent
         self.controllers = controllers
+        self._stock: list[Path] = []  # directories made ahead of time, no limits written yet
+        self._stocked = itertools.count(1)
 
     @classmethod
     def open(cls, own: Path, name: str) -> CgroupsV2:
@@ -371,15 +394,23 @@ class CgroupsV2:
     def parents(self) -> list[str]:
         return [str(self._parent)]
 
+    def stock(self, count: int) -> None:
+        while len(self._stock) < count:
+            directory = self._parent / f"env-{os.getpid()}-s{next(self._stocked)}"
+            directory.mkdir()
+            self._stock.append(directory)
+
+    def reserve(self, name: str) -> V2Cgroup:
+        if self._stock:
+            directory = self._stock.pop()
+        else:
+            directory = self._parent / name
+            directory.mkdir()
+        return V2Cgroup(directory, self.controllers)
+
     def create(self, name: str, limits: Limits) -> V2Cgroup:
-        directory = self._parent / name
-        directory.mkdir()
-        group = V2Cgroup(directory, limits, self.controllers)
-        try:
-            group.apply()
-        except OSError:
-            group.remove()
-            raise
+        group = self.reserve(name)
+        group.set_limits(limits)
         return group
 
     def remove(self) -> None:
@@ -387,13 +418,21 @@ class CgroupsV2:
 
 
 class V2Cgroup:
-    def __init__(self, directory: Path, limits: Limits, controllers: frozenset[str]) -> None:
+    def __init__(self, directory: Path, controllers: frozenset[str], limits: Limits | None = None) -> None:
         self._dir = directory
-        self._limits = limits
+        self._limits = limits or Limits(MB_PER_VCPU)
         self._controllers = controllers
         self.procs: tuple[str, ...] = (str(directory / "cgroup.procs"),)
         self._freezer = _Switch(directory / "cgroup.freeze")
         self._peaks = (_Gauge(directory / "memory.peak"), _Gauge(directory / "memory.current"))
+
+    def set_limits(self, limits: Limits) -> None:
+        self._limits = limits
+        try:
+            self.apply()
+        except OSError:
+            self.remove()
+            raise
 
     def apply(self) -> None:
         limits = self._limits

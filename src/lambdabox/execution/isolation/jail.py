@@ -5,6 +5,7 @@ any runtime code runs.
                                              orphans and reports the runtime's exit status
     prepare(layout)                          its own mount namespace: read-only root, fresh /proc, private
                                              /dev/shm, the platform's data dir and unreadable homes covered
+    preload_seccomp(layout)                  (spares) the seccomp filter but its ban on mount, ahead of time
     enter(layout, prepared, plan)            its cgroups, a private /tmp sized by EphemeralStorage, the
                                              function's code read-only at the task root, then an
                                              unprivileged uid/gid, no_new_privs and the seccomp filter
@@ -33,6 +34,7 @@ _libc.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctype
 _libc.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
 _libc.syscall.restype = ctypes.c_long
 
+OPT = "/opt"  # where an environment sees its layers
 CLONE_NEWNS = 0x00020000
 CLONE_NEWPID = 0x20000000
 MS_RDONLY = 0x1
@@ -145,6 +147,50 @@ def fork_in_new_pid_namespace() -> int:
     return pid
 
 
+def fork_into_pid_namespace(namespace_fd: int) -> int:
+    """fork(), the child joining the PID namespace `namespace_fd` (one whose init is already running,
+    see `new_namespace_init`) instead of ours. The caller's own namespace for later children is restored
+    right away. The child's parent stays the caller, outside that namespace (inside it, its ppid is 0)."""
+    global _own_pid_namespace
+    if _own_pid_namespace is None:
+        _own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    _check(_libc.setns(namespace_fd, CLONE_NEWPID), "setns(pid)")
+    try:
+        pid = os.fork()
+    except BaseException:
+        _check(_libc.setns(_own_pid_namespace, CLONE_NEWPID), "setns(pid)")
+        raise
+    if pid == 0:
+        os.close(_own_pid_namespace)
+        _own_pid_namespace = None
+    else:
+        _check(_libc.setns(_own_pid_namespace, CLONE_NEWPID), "setns(pid)")
+    return pid
+
+
+def new_namespace_init() -> tuple[int, int]:
+    """A new PID namespace whose init (PID 1) is a fork of the caller that only waits: it ignores SIGCHLD,
+    so the kernel reaps whatever is orphaned into the namespace, and it ends when killed (SIGKILL from
+    outside), upon which the kernel kills the rest of the namespace. Returns (its pid, an O_RDONLY
+    descriptor of the namespace for `fork_into_pid_namespace`). Meant to be called by a small process:
+    the fork copies its caller's page tables."""
+    pid = fork_in_new_pid_namespace()
+    if pid == 0:
+        try:
+            close_all_but(-1)  # (no session of its own: a session costs the kernel a scheduler group)
+            die_with_parent()
+            signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+            while True:
+                signal.pause()
+        finally:
+            os._exit(1)
+    try:
+        return pid, os.open(f"/proc/{pid}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        raise
+
+
 def start_init(status_fd: int) -> None:
     """Called by PID 1 of a fresh namespace: fork the runtime's process (PID 2), which returns from this
     call; PID 1 stays behind as the namespace's init and never returns."""
@@ -152,7 +198,7 @@ def start_init(status_fd: int) -> None:
     if runtime == 0:
         os.close(status_fd)
         return
-    _close_all_but(status_fd)
+    close_all_but(status_fd)
     run_init(runtime, status_fd)
 
 
@@ -198,7 +244,11 @@ def exit_like(status: int) -> NoReturn:
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
-def _close_all_but(keep: int) -> None:
+def close_all_but(keep: int) -> None:
+    """Close every descriptor from 3 up but `keep` (-1: keep none)."""
+    if keep < 3:
+        os.closerange(3, 1 << 20)
+        return
     os.closerange(3, keep)
     os.closerange(keep + 1, 1 << 20)
 
@@ -219,7 +269,7 @@ def _pid_namespace_from_child() -> None:
         return  # the runtime's process
     try:
         os.close(write_fd)
-        _close_all_but(read_fd)
+        close_all_but(read_fd)
         _, status = os.waitpid(init, 0)
         reported = read_status(read_fd)
         exit_like(reported if reported is not None else status)
@@ -259,14 +309,39 @@ def prepare(layout: dict[str, Any]) -> dict[str, int]:
     return fds
 
 
-def enter(layout: dict[str, Any], fds: dict[str, int], plan: dict[str, Any]) -> None:
-    """Become one environment: join its cgroups, mount its /tmp and its code, drop every privilege."""
+def preload_seccomp(layout: dict[str, Any]) -> bool:
+    """Load all of the seccomp filter but its ban on mount now, while waiting for an environment (as
+    root: no no_new_privs needed yet); `enter` then stacks the ban on mount, which costs a tenth of
+    loading the whole filter. False when there is no filter to load. Not for SnapStart templates, whose
+    filter still allows namespaces."""
+    program = layout.get("seccomp_before_mounts")
+    if not program or not layout.get("seccomp_mounts"):
+        return False
+    load_seccomp(base64.b64decode(program))
+    return True
+
+
+def join_cgroups(procs_files: list[str]) -> None:
+    """Move this process into cgroups: "0" written to each one's `tasks` (v1) or `cgroup.procs` (v2)."""
     threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else 1
-    for procs in plan.get("cgroups", ()):
+    for procs in procs_files:
         if threads > 1 and procs.endswith("/tasks"):  # `tasks` moves one thread; move them all
             procs = procs[: -len("tasks")] + "cgroup.procs"
         with open(procs, "w") as handle:
             handle.write("0")
+
+
+def enter(
+    layout: dict[str, Any],
+    fds: dict[str, int],
+    plan: dict[str, Any],
+    seccomp_preloaded: bool = False,
+    joined: frozenset[str] = frozenset(),
+) -> None:
+    """Become one environment: join its cgroups, mount its /tmp and its code, drop every privilege.
+    `seccomp_preloaded`: `preload_seccomp` was called, only the ban on mount is left to load; `joined`:
+    the cgroups (their files of `plan`) this process is in already (a spare joins them while it waits)."""
+    join_cgroups([procs for procs in plan.get("cgroups", ()) if procs not in joined])
     if layout.get("mount_namespace"):
         tmp = layout["tmp"]
         mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(plan['tmp_mb'])}m,mode=1777")
@@ -276,6 +351,8 @@ def enter(layout: dict[str, Any], fds: dict[str, int], plan: dict[str, Any]) -> 
         private = [tmp, *layout.get("tmp_aliases", ())]
         _cover_and_expose([], [e for e in layout["expose"] if _under(e, private)], fds)
         _bind_task_root(layout, fds, plan["task_root"])
+        if plan.get("opt") and os.path.isdir(OPT):  # its layers (an empty directory for none)
+            _bind_task_root(layout, fds, plan["opt"], OPT)
         for fd in fds.values():
             os.close(fd)
     os.chdir(plan["cwd"])
@@ -291,7 +368,12 @@ def enter(layout: dict[str, Any], fds: dict[str, int], plan: dict[str, Any]) -> 
         prctl(PR_SET_NO_NEW_PRIVS, 1)
     # A SnapStart template keeps the right to make namespaces (its restored copies isolate themselves
     # with them, then stack the full filter): it gets the filter without those calls blocked.
-    program = layout.get("seccomp_template") if plan.get("template") else layout.get("seccomp")
+    if plan.get("template"):
+        if seccomp_preloaded:
+            raise OSError("a SnapStart template cannot start from a spare whose seccomp filter is loaded")
+        program = layout.get("seccomp_template")
+    else:
+        program = layout.get("seccomp_mounts") if seccomp_preloaded else layout.get("seccomp")
     if program:
         load_seccomp(base64.b64decode(program))
 
@@ -314,14 +396,18 @@ def _cover_and_expose(covers: list[str], exposes: list[str], fds: dict[str, int]
         mount(None, cover, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
-def _bind_task_root(layout: dict[str, Any], fds: dict[str, int], task_root: str) -> None:
+def _bind_task_root(
+    layout: dict[str, Any], fds: dict[str, int], task_root: str, target: str | None = None
+) -> None:
+    """Bind a tree of the code store (`task_root`: a function's code, or its layers) read-only at `target`
+    (the layout's task root by default)."""
     code_dir = layout["code_dir"]
     relative = os.path.relpath(task_root, code_dir)
     if code_dir in fds and not relative.startswith(".."):
         source = f"/proc/self/fd/{fds[code_dir]}/{relative}"
     else:
         source = task_root
-    _bind_readonly(source, layout["task_root"])
+    _bind_readonly(source, target or layout["task_root"])
 
 
 def _bind_readonly(source: str, target: str) -> None:

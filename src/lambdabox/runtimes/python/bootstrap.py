@@ -54,6 +54,15 @@ RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
 _TRACE_ID_ENV = "_X_AMZN_TRACE_ID"
 
 
+_REALPATHS: dict[str, str] = {}  # absolute sys.path entries resolved once by a fork server
+
+
+def remember_realpaths() -> None:
+    """In a fork server, once its sys.path is complete: resolve the entries (symlinks) now, not in every
+    forked environment's ``setup_sys_path``."""
+    _REALPATHS.update((entry, os.path.realpath(entry)) for entry in sys.path if os.path.isabs(entry))
+
+
 def setup_sys_path(task_root: str | None = None) -> None:
     """``sys.path`` as on AWS: the task root, the layer directories under /opt, this folder, the
     standard library, then the platform's site directories. ``.pth`` files are honoured."""
@@ -62,11 +71,13 @@ def setup_sys_path(task_root: str | None = None) -> None:
     if task_root is None:
         task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
     v = sys.version_info
-    layer_dirs = [f"/opt/python/lib/python{v.major}.{v.minor}/site-packages", "/opt/python"]
+    # Layers are at /opt; without a mount namespace the platform names their directory on the host.
+    opt = os.environ.get("LAMBDABOX_OPT_DIR") or "/opt"
+    layer_dirs = [f"{opt}/python/lib/python{v.major}.{v.minor}/site-packages", f"{opt}/python"]
     front = [task_root, *(d for d in layer_dirs if os.path.isdir(d)), RUNTIME_DIR]
 
     def key(entry: str) -> str:
-        return os.path.realpath(entry or ".")
+        return _REALPATHS.get(entry) or os.path.realpath(entry or ".")
 
     front_keys = {key(entry) for entry in front}
     sys.path[:] = front + [entry for entry in sys.path if key(entry) not in front_keys]
@@ -74,7 +85,8 @@ def setup_sys_path(task_root: str | None = None) -> None:
     for site_dir in front[:-1]:
         site.addsitedir(site_dir)
     for site_dir in os.environ.get("LAMBDABOX_RUNTIME_SITE_PACKAGES", "").split(os.pathsep):
-        if site_dir and os.path.isdir(site_dir):
+        # Already on sys.path in a fork of the zygote, which has processed its .pth files.
+        if site_dir and site_dir not in sys.path and os.path.isdir(site_dir):
             site.addsitedir(site_dir)
 
 

@@ -5,19 +5,25 @@ Launch: ``python -S -u zygote.py FD`` where FD is one end of an AF_UNIX SOCK_SEQ
 Messages are JSON; a spawn request carries the environment's output pipe as an SCM_RIGHTS fd:
 
     platform -> zygote  {"op": "spawn", "id": N, "env": {...}, "cwd": "...", ["argv": [...]], ["jail": {...}]}
-                        + [output fd]
+                        + [output fd] | {"op": "took", "pid": P}
     zygote -> platform  {"op": "ready"} | {"op": "spawned", "id": N, "pid": P}
                         | {"op": "failed", "id": N, "error": "..."} | {"op": "exit", "pid": P, "code": C}
+                        | {"op": "spare", "pid": P} + [the spare's channel]
+    platform -> spare   {"op": "cgroups", "procs": [...]} (joined while it waits), then a spawn request
 
-Only process creation goes through this channel; invocations flow through the Runtime API as always.
-With "argv" (a custom runtime) the forked child execs it instead of running the bundled Python runtime:
-it still gets a warm, already isolated spare and a fork of this small process instead of the platform's.
+A spare (pre-forked, prepared, warmed) is offered to the platform with its own channel; the platform
+sends a spawn request straight to it ("took" tells this process to fork a replacement) and sends it here
+only when it has no spare at hand. Only process creation goes through these channels; invocations flow
+through the Runtime API as always. With "argv" (a custom runtime) the forked child execs it instead of
+running the bundled Python runtime: it still gets a warm, already isolated spare and a fork of this
+small process instead of the platform's.
 
-Isolation (when the platform passes LAMBDABOX_JAIL = {"module", "layout", "cgroups"}): each spare is
-forked as PID 1 of a new PID namespace, which forks the environment's process and stays behind as its
-init (reaping orphans, reporting the runtime's exit status through a pipe). The spare's process enters a
-new mount namespace ahead of time (jail.prepare); once given an environment it joins its cgroups, mounts
-its /tmp and code, drops to the sandbox user and loads the seccomp filter (jail.enter), and only then
+Isolation (when the platform passes LAMBDABOX_JAIL = {"module", "layout", "cgroups"}): each environment's
+process is forked into a new PID namespace as its PID 2; PID 1 is a small init forked by InitForker (a
+fork of this process from before the preload) that only lets the kernel reap orphans, and is killed when
+the environment's process exits, which ends the namespace. The spare's process enters a new mount
+namespace ahead of time (jail.prepare); once given an environment it joins its cgroups, mounts its /tmp
+and code, drops to the sandbox user and loads the seccomp filter (jail.enter), and only then
 specializes. If the platform dies, this process thaws and kills every environment before it exits: frozen
 processes cannot die on their own.
 """
@@ -58,7 +64,8 @@ REFILL_DELAY_S = 0.05
 _jail: Any = None  # isolation/jail.py, loaded by path (this interpreter does not see the platform)
 _layout: dict[str, Any] = {}
 _cgroup_parents: list[str] = []
-_status_fds: dict[int, int] = {}  # PID 1 of an environment's namespace -> pipe with the runtime's status
+_inits: dict[int, int] = {}  # an environment's process -> PID 1 of its namespace (killed when it exits)
+_init_forker: InitForker | None = None
 
 
 def _die_with_parent(sig: int = signal.SIGKILL) -> None:
@@ -87,10 +94,14 @@ def preload() -> None:
     for site_dir in os.environ.get("LAMBDABOX_RUNTIME_SITE_PACKAGES", "").split(os.pathsep):
         if site_dir and os.path.isdir(site_dir):
             site.addsitedir(site_dir)
-    import bootstrap  # type: ignore[import-not-found]  # noqa: F401  (the runtime and its modules)
+    import bootstrap  # type: ignore[import-not-found]  # (the runtime and its modules)
+    import lambdabox_marshaller  # type: ignore[import-not-found]
     import lambdabox_snapstart  # type: ignore[import-not-found]  # noqa: F401  (SnapStart, imported on demand
     import snapshot_restore_py  # type: ignore[import-untyped]  # noqa: F401  once the runtime dir is out of view)
 
+    bootstrap.remember_realpaths()
+    for ensure_ascii in (True, False):  # what the runtime builds at start compiles its patterns into
+        lambdabox_marshaller.Marshaller(ensure_ascii)  # re's cache, here once instead of in every child
     try:
         import boto3
         import botocore.loaders
@@ -128,6 +139,36 @@ def preload() -> None:
 _CHAIN_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE")
 
 
+_MADV_COLLAPSE = 25  # Linux 6.1+
+_HUGE_PAGE = 2 << 20
+
+
+def collapse_heap() -> int:
+    """Back this process's anonymous memory (the preloaded heap) with transparent huge pages, where the
+    kernel can (MADV_COLLAPSE; a no-op before Linux 6.1). fork() then copies one entry per 2 MB of them
+    instead of 512, which halves the cost of a fork here; a child that writes to such a page gets a
+    private copy of that 4 KB page only, as before. The mappings are not marked for huge pages (no
+    MADV_HUGEPAGE), so nothing else changes: new memory and children's memory stay in small pages.
+    Returns the bytes collapsed."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    collapsed = 0
+    try:
+        with open("/proc/self/maps") as maps:
+            regions = [line.split() for line in maps]
+    except OSError:
+        return 0
+    for fields in regions:
+        if fields[1] != "rw-p" or (len(fields) > 5 and fields[5] != "[heap]"):
+            continue  # only private anonymous memory (and the brk heap)
+        low, high = (int(bound, 16) for bound in fields[0].split("-"))
+        start = (low + _HUGE_PAGE - 1) & ~(_HUGE_PAGE - 1)
+        end = high & ~(_HUGE_PAGE - 1)
+        if end - start >= _HUGE_PAGE and libc.madvise(start, end - start, _MADV_COLLAPSE) == 0:
+            collapsed += end - start
+    return collapsed
+
+
 def _unshare_credential_chain(env: dict[str, str]) -> None:
     if not any(name in env for name in _CHAIN_VARIABLES):
         return
@@ -155,16 +196,22 @@ def _share_endpoint_providers() -> None:
     botocore.regions.EndpointProvider = shared_provider
 
 
-def _purge_shadowed(task_root: str) -> None:
-    """If the function ships its own boto3 (or another preloaded package), import that one instead."""
-    roots = [task_root, "/opt/python"]
-    shadowed = {
-        name
-        for name in PRELOADED
-        for root in roots
-        for entry in (name, name + ".py")
-        if os.path.exists(os.path.join(root, entry))
-    }
+def _purge_shadowed(task_root: str, opt: str) -> None:
+    """If the function or a layer ships its own boto3 (or another preloaded package), import that one."""
+    shadowed: set[str] = set()
+    for root in (task_root, os.path.join(opt, "python")):
+        try:
+            listed: set[str] | None = set(os.listdir(root))  # one call instead of a stat per name
+        except FileNotFoundError:
+            continue
+        except OSError:  # cannot list it (but maybe traverse it): look each name up
+            listed = None
+        shadowed.update(
+            name
+            for name in PRELOADED
+            for entry in (name, name + ".py")
+            if (listed is None or entry in listed) and os.path.exists(os.path.join(root, entry))
+        )
     if not shadowed:
         return
     for module in list(sys.modules):
@@ -178,40 +225,89 @@ def _default_signals() -> None:
         signal.signal(sig, signal.SIG_DFL)
 
 
+class InitForker:
+    """A small process, forked before the preload, that makes each environment's PID namespace: its init
+    (PID 1) is a fork of this small process, not of the zygote, whose page tables (tens of MB mapped) cost
+    ~1 ms of CPU per fork to copy. The environment's process, forked here, then joins that namespace."""
+
+    def __init__(self) -> None:
+        self._channel = self._start()
+
+    def _start(self) -> socket.socket:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        if os.fork() == 0:
+            ours.close()
+            _run_child(functools.partial(self._serve, theirs))
+        theirs.close()
+        return ours
+
+    @staticmethod
+    def _serve(channel: socket.socket) -> None:
+        _jail.close_all_but(channel.fileno())  # (the zygote's channel to the platform, among others)
+        _die_with_parent()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the inits once they are killed
+        while channel.recv(16):
+            try:
+                pid, namespace = _jail.new_namespace_init()
+            except OSError as exc:
+                channel.send(f"!{exc}".encode())
+                continue
+            socket.send_fds(channel, [str(pid).encode()], [namespace])
+            os.close(namespace)
+
+    def new_namespace(self) -> tuple[int, int]:
+        """A new PID namespace with its init running: (the init's pid, a descriptor of the namespace)."""
+        try:
+            self._channel.send(b"n")
+            message, fds, _, _ = socket.recv_fds(self._channel, 1024, 1)
+        except OSError:  # it died: a new one (a fork of this larger process now) takes over
+            self.close()
+            self._channel = self._start()
+            self._channel.send(b"n")
+            message, fds, _, _ = socket.recv_fds(self._channel, 1024, 1)
+        if not message or message.startswith(b"!") or len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            raise OSError(message[1:].decode() if message else "the init forker is gone")
+        return int(message), fds[0]
+
+    def close(self) -> None:
+        self._channel.close()
+
+
 def _fork_environment() -> int:
     """fork() the process of a new environment (0 in it, its pid here). With a PID namespace the child
-    forked here is PID 1 of a new namespace: it forks the environment's process, which returns 0 from
-    this call, and stays behind as the namespace's init, reporting the runtime's exit status."""
+    joins a new namespace, as PID 2, beside a small init (PID 1, see InitForker) that is killed when it
+    exits."""
     if _jail is None or not _layout.get("pid_namespace"):
         return os.fork()
-    read_fd, write_fd = os.pipe()
-    pid = int(_jail.fork_in_new_pid_namespace())
-    if pid == 0:
-        try:
-            os.close(read_fd)
-            os.setsid()
-            _die_with_parent()
-            _default_signals()
-            _jail.start_init(write_fd)  # returns only in the environment's process
-        except BaseException:
-            os._exit(1)
-        return 0
-    os.close(write_fd)
-    _status_fds[pid] = read_fd
+    if _init_forker is None:
+        raise OSError("no init forker")
+    init, namespace = _init_forker.new_namespace()
+    try:
+        pid = int(_jail.fork_into_pid_namespace(namespace))
+    except BaseException:
+        os.kill(init, signal.SIGKILL)
+        raise
+    finally:
+        os.close(namespace)
+    if pid != 0:
+        _inits[pid] = init
     return pid
 
 
 def _become_environment_process(control: socket.socket, wake_fd: int) -> None:
     """Right after fork: our own session, die with the zygote, default signal handling."""
-    if _jail is None or not _layout.get("pid_namespace"):
-        os.setsid()  # (in a PID namespace, PID 1 made the session and the environment's process is in it)
+    os.setsid()
     _die_with_parent()
     _default_signals()
     os.close(wake_fd)
     control.close()
-    for fd in _status_fds.values():
-        os.close(fd)
-    _status_fds.clear()
+    if _init_forker is not None:
+        _init_forker.close()
+    _inits.clear()
 
 
 def _prepare() -> dict[str, int]:
@@ -219,7 +315,13 @@ def _prepare() -> dict[str, int]:
     return _jail.prepare(_layout) if _jail is not None else {}
 
 
-def _specialize(request: dict[str, Any], fds: list[int], prepared: dict[str, int]) -> None:
+def _specialize(
+    request: dict[str, Any],
+    fds: list[int],
+    prepared: dict[str, int],
+    seccomp_preloaded: bool = False,
+    joined: frozenset[str] = frozenset(),
+) -> None:
     """Turn this process into one execution environment and run the runtime in it (never returns).
     `fds`: the environment's output pipe, then (SnapStart templates) the channel restores come through."""
     env: dict[str, str] = dict(request["env"])
@@ -233,7 +335,7 @@ def _specialize(request: dict[str, Any], fds: list[int], prepared: dict[str, int
     if _jail is not None:
         if request.get("jail") is None:
             raise RuntimeError("an isolated zygote was asked for an environment without its plan")
-        _jail.enter(_layout, prepared, request["jail"])
+        _jail.enter(_layout, prepared, request["jail"], seccomp_preloaded, joined)
     if request.get("argv"):
         _exec(request["argv"], env, cwd)
     os.environ.clear()
@@ -244,7 +346,7 @@ def _specialize(request: dict[str, Any], fds: list[int], prepared: dict[str, int
     import random
 
     random.seed()  # every environment gets its own random state
-    _purge_shadowed(env.get("LAMBDA_TASK_ROOT", cwd))
+    _purge_shadowed(env.get("LAMBDA_TASK_ROOT", cwd), env.get("LAMBDABOX_OPT_DIR") or "/opt")
     import bootstrap
 
     bootstrap.main()
@@ -275,8 +377,14 @@ def _run_child(body: Callable[[], None]) -> NoReturn:
 
 
 def _warm_copy_on_write() -> None:
-    """Touch what a handler's first boto3 client touches, so its copy-on-write faults happen now,
-    before the spare is given an environment, not during that environment's cold start."""
+    """Touch what the runtime's start and a handler's first boto3 client touch, so their copy-on-write
+    faults happen now, before the spare is given an environment, not during that environment's cold
+    start: the import system looking for a module on sys.path and compiling its source (no module is
+    found or imported), and building an S3 client."""
+    import importlib.util
+
+    importlib.util.find_spec("_lambdabox_warm_up_probe")
+    compile("def handler(event, context):\n    return event\n", "<warm-up>", "exec")
     try:
         import boto3
     except ImportError:
@@ -288,55 +396,64 @@ def _warm_copy_on_write() -> None:
 
 class Spares:
     """Pre-forked, pre-warmed children waiting to be given an environment (spec: the unspecialized
-    app process pool of Android's zygote). Forking and copy-on-write faults leave the cold path."""
+    app process pool of Android's zygote). Forking and copy-on-write faults leave the cold path.
+
+    Each is offered to the platform as soon as it is forked, with its channel: the platform sends an
+    environment's request straight to a spare, so a cold start does not wait for this process to wake
+    up, and tells this process afterwards ("took") that it should fork a replacement."""
 
     def __init__(self, control: socket.socket, wake_fd: int, target: int) -> None:
         self._control = control
         self._wake_fd = wake_fd
         self._target = target
-        self._ready: list[tuple[int, socket.socket]] = []
+        self._offered: set[int] = set()
 
     def refill(self) -> None:
-        while len(self._ready) < self._target:
+        while len(self._offered) < self._target:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            pid = _fork_environment()
+            try:
+                pid = _fork_environment()
+            except OSError as exc:  # environments are still forked on demand (or started as processes)
+                sys.stderr.write(f"zygote: cannot fork a spare: {exc}\n")
+                ours.close()
+                theirs.close()
+                return
             if pid == 0:
                 ours.close()
                 _run_child(functools.partial(self._wait_for_environment, theirs))
             theirs.close()
-            self._ready.append((pid, ours))
+            try:
+                offer = json.dumps({"op": "spare", "pid": pid}).encode()
+                socket.send_fds(self._control, [offer], [ours.fileno()])
+            finally:
+                ours.close()  # from now on only the platform holds it
+            self._offered.add(pid)
 
     def _wait_for_environment(self, channel: socket.socket) -> None:
         _become_environment_process(self._control, self._wake_fd)
-        for _, other in self._ready:
-            other.close()
         prepared = _prepare()
+        preloaded = _jail is not None and bool(_jail.preload_seccomp(_layout))
         _warm_copy_on_write()
-        message, fds, _, _ = socket.recv_fds(channel, 1 << 20, 4)
+        os.environ.clear()  # the zygote's start-up environment; the environment's own replaces it
+        os.environ["_LAMBDABOX_WARM_UP"] = ""  # (and setting that touches what setting it will)
+        del os.environ["_LAMBDABOX_WARM_UP"]
+        joined: frozenset[str] = frozenset()
+        while True:
+            message, fds, _, _ = socket.recv_fds(channel, 1 << 20, 4)
+            if not message or fds:
+                break
+            request = json.loads(message)  # the cgroups of the environment this spare becomes: join now
+            if request.get("op") == "cgroups" and _jail is not None:
+                _jail.join_cgroups(request["procs"])
+                joined = frozenset(request["procs"])
         if not message or not 1 <= len(fds) <= 2:
-            os._exit(0)
+            os._exit(0)  # the platform is gone (or let it go)
         channel.close()
-        _specialize(json.loads(message), fds, prepared)
-
-    def take(self, message: bytes, fds: list[int]) -> int | None:
-        """Hand the request to a spare; its pid, or None when none is ready."""
-        while self._ready:
-            pid, channel = self._ready.pop(0)
-            try:
-                socket.send_fds(channel, [message], fds)
-            except OSError:  # that spare died: try the next
-                channel.close()
-                continue
-            channel.close()
-            return pid
-        return None
+        _specialize(json.loads(message), fds, prepared, preloaded, joined)
 
     def forget(self, pid: int) -> None:
-        for index, (spare, channel) in enumerate(self._ready):
-            if spare == pid:
-                channel.close()
-                del self._ready[index]
-                return
+        """The platform took that spare, or it exited."""
+        self._offered.discard(pid)
 
 
 def serve(control: socket.socket, spare_count: int) -> None:
@@ -346,8 +463,8 @@ def serve(control: socket.socket, spare_count: int) -> None:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     spares = Spares(control, wake_r, spare_count)
-    spares.refill()
     control.send(json.dumps({"op": "ready", "pid": os.getpid()}).encode())
+    spares.refill()
     refill_at: float | None = None  # spares are replaced once the zygote has been quiet a moment
     while True:
         timeout = None if refill_at is None else max(0.0, refill_at - time.monotonic())
@@ -361,24 +478,19 @@ def serve(control: socket.socket, spare_count: int) -> None:
             if not message:  # the platform closed the channel: stop
                 return
             request = json.loads(message)
-            if request.get("op") == "spawn":
-                _spawn(control, request, message, fds, spares, wake_r)
-                # Not right away: forking and warming a spare (a few ms of CPU) would compete with the
-                # environment just handed out, during its cold start, and delay the next request.
-                refill_at = time.monotonic() + REFILL_DELAY_S
+            if request.get("op") == "took":
+                spares.forget(int(request["pid"]))
+            elif request.get("op") == "spawn":  # no spare at hand: fork one for this environment now
+                _spawn(control, request, fds, wake_r)
+            # Not right away: forking and warming a spare (a few ms of CPU) would compete with the
+            # environment just handed out, during its cold start, and delay the next request.
+            refill_at = time.monotonic() + REFILL_DELAY_S
         elif refill_at is not None and time.monotonic() >= refill_at:
             spares.refill()
             refill_at = None
 
 
-def _spawn(
-    control: socket.socket,
-    request: dict[str, Any],
-    message: bytes,
-    fds: list[int],
-    spares: Spares,
-    wake_r: int,
-) -> None:
+def _spawn(control: socket.socket, request: dict[str, Any], fds: list[int], wake_r: int) -> None:
     if not 1 <= len(fds) <= 2:
         for fd in fds:
             os.close(fd)
@@ -386,14 +498,18 @@ def _spawn(
             json.dumps({"op": "failed", "id": request["id"], "error": "expected 1 or 2 fds"}).encode()
         )
         return
-    pid = spares.take(message, fds)
-    if pid is None:  # no spare ready: fork one for this environment right now
+    try:
         pid = _fork_environment()
         if pid == 0:
             _run_child(functools.partial(_cold_child, control, wake_r, request, fds))
-    for fd in fds:
-        os.close(fd)
-    control.send(json.dumps({"op": "spawned", "id": request["id"], "pid": pid}).encode())
+    except OSError as exc:  # the platform starts a plain process instead
+        reply: dict[str, Any] = {"op": "failed", "id": request["id"], "error": str(exc)}
+    else:
+        reply = {"op": "spawned", "id": request["id"], "pid": pid}
+    finally:
+        for fd in fds:
+            os.close(fd)
+    control.send(json.dumps(reply).encode())
 
 
 def _cold_child(control: socket.socket, wake_r: int, request: dict[str, Any], fds: list[int]) -> None:
@@ -410,10 +526,10 @@ def _reap(control: socket.socket, spares: Spares) -> None:
         if pid == 0:
             return
         spares.forget(pid)
-        status_fd = _status_fds.pop(pid, None)
-        if status_fd is not None:  # PID 1 of the environment's namespace: report how the runtime ended
-            reported = _jail.read_status(status_fd)
-            status = status if reported is None else reported
+        init = _inits.pop(pid, None)
+        if init is not None:  # the namespace ends with its runtime: whatever it left behind dies with it
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(init, signal.SIGKILL)
         control.send(
             json.dumps({"op": "exit", "pid": pid, "code": os.waitstatus_to_exitcode(status)}).encode()
         )
@@ -431,15 +547,20 @@ def main() -> None:
     else:
         _die_with_parent()
     control = socket.socket(fileno=int(sys.argv[1]))
+    global _init_forker
+    if _jail is not None and _layout.get("pid_namespace"):
+        _init_forker = InitForker()  # forked while this process is still small
     started = time.perf_counter()
     preload()
-    sys.stderr.write(f"zygote ready in {(time.perf_counter() - started) * 1000:.0f} ms\n")
+    collapsed = collapse_heap()
+    sys.stderr.write(
+        f"zygote ready in {(time.perf_counter() - started) * 1000:.0f} ms"
+        f" ({collapsed >> 20} MB in huge pages)\n"
+    )
     try:
         serve(control, int(os.environ.get("LAMBDABOX_ZYGOTE_SPARES", "2")))
-    except SystemExit:  # the platform died (our parent-death signal)
+    finally:  # the platform closed the channel or died (our parent-death signal, or a broken pipe)
         _release_environments()
-        raise
-    _release_environments()  # the platform closed the channel: it stopped or died
 
 
 def _release_environments() -> None:

@@ -1,0 +1,41 @@
+"""A function's /opt: its layers' trees merged in order, read-only, built once per combination."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+from lambdabox.storage.code import FileCodeStore
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_later_layers_replace_earlier_files(tmp_path: Path) -> None:
+    store = FileCodeStore(tmp_path / "code")
+    first = store.put_zip(_zip({"python/a.py": "first", "python/shared.py": "first", "bin/x": "1"}))
+    second = store.put_zip(_zip({"python/shared.py": "second", "lib/libz.so": "z"}))
+    opt = store.opt_dir([first, second])
+    assert (opt / "python" / "a.py").read_text() == "first"
+    assert (opt / "python" / "shared.py").read_text() == "second"
+    assert (opt / "lib" / "libz.so").read_text() == "z"
+    assert not os.access(opt / "python", os.W_OK) or os.geteuid() == 0
+    assert oct((opt / "python").stat().st_mode & 0o777) == oct(0o555)
+    assert store.opt_dir([first, second]) == opt  # reused
+    assert (store.opt_dir([second, first]) / "python" / "shared.py").read_text() == "first"
+    assert (store.task_root(first) / "python" / "shared.py").read_text() == "first"  # layers untouched
+
+
+def test_no_layers_is_an_empty_directory(tmp_path: Path) -> None:
+    store = FileCodeStore(tmp_path / "code")
+    empty = store.opt_dir([])
+    assert empty.is_dir() and list(empty.iterdir()) == []
+    store.collect(set())  # garbage collection of packages keeps the merged directories
+    assert empty.is_dir()
