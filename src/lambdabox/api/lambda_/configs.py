@@ -25,15 +25,6 @@ def _configs(call: Call) -> FunctionConfigs:
     return call.deps.function_configs
 
 
-def _function_only(call: Call) -> str:
-    ref = call.ref(qualifier_member=None)
-    if ref.qualifier is not None:
-        raise AwsError(
-            "InvalidParameterValueException", "Please specify an unqualified function name or ARN."
-        )
-    return ref.name
-
-
 def _csc(config: CodeSigningConfig) -> dict[str, Any]:
     return {
         "CodeSigningConfigId": config.config_id,
@@ -132,19 +123,19 @@ def list_tags(call: Call) -> Output:
 
 
 def put_function_code_signing_config(call: Call) -> Output:
-    name = _function_only(call)
+    name = call.unqualified_name()
     arn = call.params["CodeSigningConfigArn"]
     _signing(call).put_for_function(name, arn)
     return {"CodeSigningConfigArn": arn, "FunctionName": name}
 
 
 def get_function_code_signing_config(call: Call) -> Output:
-    name = _function_only(call)
+    name = call.unqualified_name()
     return {"CodeSigningConfigArn": _signing(call).of_function(name) or "", "FunctionName": name}
 
 
 def delete_function_code_signing_config(call: Call) -> Output:
-    _signing(call).delete_for_function(_function_only(call))
+    _signing(call).delete_for_function(call.unqualified_name())
     return None
 
 
@@ -176,9 +167,9 @@ def put_runtime_management_config(call: Call) -> Output:
 
 
 def get_function_recursion_config(call: Call) -> Output:
-    return {"RecursiveLoop": _configs(call).recursive_loop(_function_only(call))}
+    return {"RecursiveLoop": _configs(call).recursive_loop(call.unqualified_name())}
 
 
 def put_function_recursion_config(call: Call) -> Output:
-    value = _configs(call).put_recursive_loop(_function_only(call), call.params["RecursiveLoop"])
+    value = _configs(call).put_recursive_loop(call.unqualified_name(), call.params["RecursiveLoop"])
     return {"RecursiveLoop": value}

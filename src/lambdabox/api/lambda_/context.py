@@ -18,6 +18,7 @@ from lambdabox.core.invoke import InvokeService
 from lambdabox.core.layers.service import LayerService
 from lambdabox.core.names import Account, FunctionRef, parse_function_ref
 from lambdabox.core.provisioned import ProvisionedConcurrency
+from lambdabox.errors import AwsError
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,15 @@ class Call:
     def ref(self, member: str = "FunctionName", qualifier_member: str | None = "Qualifier") -> FunctionRef:
         qualifier = self.params.get(qualifier_member) if qualifier_member else None
         return parse_function_ref(self.deps.account, self.params[member], qualifier)
+
+    def unqualified_name(self) -> str:
+        """The function's name, for operations that refuse a qualified name or ARN."""
+        ref = self.ref(qualifier_member=None)
+        if ref.qualifier is not None:
+            raise AwsError(
+                "InvalidParameterValueException", "Please specify an unqualified function name or ARN."
+            )
+        return ref.name
 
 
 Output = dict[str, Any] | None

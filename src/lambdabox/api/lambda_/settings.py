@@ -16,15 +16,6 @@ from lambdabox.errors import AwsError
 # -- aliases -----------------------------------------------------------------------------------------
 
 
-def _function_only(call: Call) -> str:
-    ref = call.ref(qualifier_member=None)
-    if ref.qualifier is not None:
-        raise AwsError(
-            "InvalidParameterValueException", "Please specify an unqualified function name or ARN."
-        )
-    return ref.name
-
-
 def _weights(params: dict[str, Any]) -> dict[str, float] | None:
     routing = params.get("RoutingConfig")
     if routing is None:
@@ -35,21 +26,25 @@ def _weights(params: dict[str, Any]) -> dict[str, float] | None:
 def create_alias(call: Call) -> Output:
     p = call.params
     alias = call.deps.aliases.create(
-        _function_only(call), p["Name"], p["FunctionVersion"], p.get("Description") or "", _weights(p) or {}
+        call.unqualified_name(),
+        p["Name"],
+        p["FunctionVersion"],
+        p.get("Description") or "",
+        _weights(p) or {},
     )
     return alias_configuration(alias, call.deps.account)
 
 
 def get_alias(call: Call) -> Output:
     return alias_configuration(
-        call.deps.aliases.get(_function_only(call), call.params["Name"]), call.deps.account
+        call.deps.aliases.get(call.unqualified_name(), call.params["Name"]), call.deps.account
     )
 
 
 def update_alias(call: Call) -> Output:
     p = call.params
     alias = call.deps.aliases.update(
-        _function_only(call),
+        call.unqualified_name(),
         p["Name"],
         p.get("FunctionVersion"),
         p.get("Description"),
@@ -60,12 +55,12 @@ def update_alias(call: Call) -> Output:
 
 
 def delete_alias(call: Call) -> Output:
-    call.deps.aliases.delete(_function_only(call), call.params["Name"])
+    call.deps.aliases.delete(call.unqualified_name(), call.params["Name"])
     return None
 
 
 def list_aliases(call: Call) -> Output:
-    aliases = call.deps.aliases.list(_function_only(call), call.params.get("FunctionVersion"))
+    aliases = call.deps.aliases.list(call.unqualified_name(), call.params.get("FunctionVersion"))
     page, marker = paginate(aliases, call.params.get("Marker"), call.params.get("MaxItems"), 50)
     output: dict[str, Any] = {"Aliases": [alias_configuration(a, call.deps.account) for a in page]}
     if marker:
@@ -217,7 +212,7 @@ def delete_function_event_invoke_config(call: Call) -> Output:
 
 
 def list_function_event_invoke_configs(call: Call) -> Output:
-    name = _function_only(call)
+    name = call.unqualified_name()
     configs = call.deps.settings.list_event_invoke_configs(name)
     page, marker = paginate(configs, call.params.get("Marker"), call.params.get("MaxItems"), 50)
     output: dict[str, Any] = {

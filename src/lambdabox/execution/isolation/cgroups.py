@@ -290,14 +290,10 @@ class CgroupsV1:
         jail.thaw_and_kill(self.parents())
 
 
-class V1Cgroup:
-    def __init__(self, dirs: dict[str, Path], limits: Limits | None = None) -> None:
-        self._dirs = dirs
-        self._limits = limits or Limits(MB_PER_VCPU)
-        self.procs: tuple[str, ...] = tuple(str(directory / "tasks") for directory in dirs.values())
-        self._freezer = _Switch(dirs["freezer"] / "freezer.state") if "freezer" in dirs else None
-        memory = dirs.get("memory")
-        self._peak = _Gauge(memory / "memory.max_usage_in_bytes") if memory is not None else None
+class _Limited:
+    """What both versions' environment cgroups share: limits written on demand, the cgroup gone if not."""
+
+    _limits: Limits
 
     def set_limits(self, limits: Limits) -> None:
         self._limits = limits
@@ -306,6 +302,22 @@ class V1Cgroup:
         except OSError:
             self.remove()
             raise
+
+    def apply(self) -> None:
+        raise NotImplementedError
+
+    def remove(self) -> bool:
+        raise NotImplementedError
+
+
+class V1Cgroup(_Limited):
+    def __init__(self, dirs: dict[str, Path], limits: Limits | None = None) -> None:
+        self._dirs = dirs
+        self._limits = limits or Limits(MB_PER_VCPU)
+        self.procs: tuple[str, ...] = tuple(str(directory / "tasks") for directory in dirs.values())
+        self._freezer = _Switch(dirs["freezer"] / "freezer.state") if "freezer" in dirs else None
+        memory = dirs.get("memory")
+        self._peak = _Gauge(memory / "memory.max_usage_in_bytes") if memory is not None else None
 
     def apply(self) -> None:
         limits = self._limits
@@ -417,7 +429,7 @@ class CgroupsV2:
         jail.thaw_and_kill(self.parents())
 
 
-class V2Cgroup:
+class V2Cgroup(_Limited):
     def __init__(self, directory: Path, controllers: frozenset[str], limits: Limits | None = None) -> None:
         self._dir = directory
         self._limits = limits or Limits(MB_PER_VCPU)
@@ -425,14 +437,6 @@ class V2Cgroup:
         self.procs: tuple[str, ...] = (str(directory / "cgroup.procs"),)
         self._freezer = _Switch(directory / "cgroup.freeze")
         self._peaks = (_Gauge(directory / "memory.peak"), _Gauge(directory / "memory.current"))
-
-    def set_limits(self, limits: Limits) -> None:
-        self._limits = limits
-        try:
-            self.apply()
-        except OSError:
-            self.remove()
-            raise
 
     def apply(self) -> None:
         limits = self._limits

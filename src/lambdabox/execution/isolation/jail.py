@@ -27,6 +27,7 @@ import ctypes
 import os
 import signal
 import time
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -130,31 +131,22 @@ _own_pid_namespace: int | None = None
 def fork_in_new_pid_namespace() -> int:
     """fork(), the child being PID 1 of a new PID namespace. The caller's own PID namespace for later
     children is restored right away, so a fork server can keep forking ordinary children."""
-    global _own_pid_namespace
-    if _own_pid_namespace is None:
-        _own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
-    unshare(CLONE_NEWPID)
-    try:
-        pid = os.fork()
-    except BaseException:
-        _check(_libc.setns(_own_pid_namespace, CLONE_NEWPID), "setns(pid)")
-        raise
-    if pid == 0:
-        os.close(_own_pid_namespace)
-        _own_pid_namespace = None
-    else:
-        _check(_libc.setns(_own_pid_namespace, CLONE_NEWPID), "setns(pid)")
-    return pid
+    return _fork_in_pid_namespace(lambda: unshare(CLONE_NEWPID))
 
 
 def fork_into_pid_namespace(namespace_fd: int) -> int:
     """fork(), the child joining the PID namespace `namespace_fd` (one whose init is already running,
     see `new_namespace_init`) instead of ours. The caller's own namespace for later children is restored
     right away. The child's parent stays the caller, outside that namespace (inside it, its ppid is 0)."""
+    return _fork_in_pid_namespace(lambda: _check(_libc.setns(namespace_fd, CLONE_NEWPID), "setns(pid)"))
+
+
+def _fork_in_pid_namespace(switch: Callable[[], object]) -> int:
+    """fork() with the PID namespace for children switched by `switch`, then switched back here."""
     global _own_pid_namespace
     if _own_pid_namespace is None:
         _own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
-    _check(_libc.setns(namespace_fd, CLONE_NEWPID), "setns(pid)")
+    switch()
     try:
         pid = os.fork()
     except BaseException:
