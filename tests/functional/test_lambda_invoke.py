@@ -376,6 +376,16 @@ def test_custom_runtime_bootstrap(lambda_client: Any, deploy: Any) -> None:
     assert "handling " in base64.b64decode(response["LogResult"]).decode()
 
 
+def test_a_bootstrap_that_is_not_executable_fails_the_invocation(lambda_client: Any, deploy: Any) -> None:
+    name = deploy(zip_file=make_zip({"bootstrap": SHELL_BOOTSTRAP}), runtime="provided.al2023")
+    response = lambda_client.invoke(FunctionName=name, Payload=b"{}")
+    assert (response["StatusCode"], response["FunctionError"]) == (200, "Unhandled")
+    error = payload_of(response)
+    assert error["errorType"] == "Runtime.InvalidEntrypoint"
+    assert error["errorMessage"].startswith(f"RequestId: {response['ResponseMetadata']['RequestId']} Error: ")
+    assert error["errorMessage"].endswith("/bootstrap: permission denied")
+
+
 def test_official_runtime_interface_client(lambda_client: Any, deploy: Any) -> None:
     files = {
         **ric_files(),

@@ -111,13 +111,12 @@ class RuntimeRegistry:
             if opt is not None:
                 candidates.append((opt[0] / "bootstrap", f"{opt[1]}/bootstrap"))
             for host, seen in candidates:
-                if host.is_file() and os.access(host, os.X_OK):
+                if host.is_file():  # the first one found is the one AWS runs (or fails to)
+                    if not os.access(host, os.X_OK):
+                        return _unlaunchable(f"fork/exec {seen}: permission denied")
                     return RuntimeLaunch(argv=(seen,), env={}, execution_env=None)
-            return RuntimeLaunch(
-                argv=(),
-                env={},
-                execution_env=None,
-                entrypoint_error=f"Couldn't find valid bootstrap(s): [{visible / 'bootstrap'} /opt/bootstrap]",
+            return _unlaunchable(
+                f"Couldn't find valid bootstrap(s): [{visible / 'bootstrap'} /opt/bootstrap]"
             )
         raise AwsError(
             "InvalidRuntimeException",
@@ -125,6 +124,10 @@ class RuntimeRegistry:
             f"(supported: {', '.join(sorted(PYTHON_RUNTIMES | PROVIDED_RUNTIMES))}).",
             502,
         )
+
+
+def _unlaunchable(reason: str) -> RuntimeLaunch:
+    return RuntimeLaunch(argv=(), env={}, execution_env=None, entrypoint_error=reason)
 
 
 def interpreter_mapping() -> dict[str, str]:
