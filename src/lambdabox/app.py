@@ -429,6 +429,17 @@ class Platform:
             self._loop.call_soon_threadsafe(self.scheduler.wake)
 
     # -- lifecycle -------------------------------------------------------------------------------------
+    def _collect_code(self) -> None:
+        """Packages no function version or layer version uses any more (replaced, deleted, or written
+        by a request that never committed) leave the code store at start, before anything runs."""
+        try:
+            versions = self.functions.list_latest(all_versions=True)
+            layer_sets = [[layer.code for layer in version.layers] for version in versions]
+            live = [version.code for version in versions] + [c for codes in layer_sets for c in codes]
+            self.code.collect(live + self.layers.contents(), layer_sets)
+        except Exception:  # keeping garbage loses nothing; not starting would
+            log.exception("could not collect unused code packages; they stay until the next start")
+
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         if not self.settings.auth:
@@ -438,6 +449,7 @@ class Platform:
                 self.settings.endpoint_url,
             )
         self.registry.prepare()
+        self._collect_code()
         await self.zygote.start()
         self.pool.start()
         self.provisioned.sync()

@@ -485,3 +485,39 @@ def test_a_custom_runtime_bootstrap_from_a_layer(lambda_client: Any, deploy: Cal
     tail = base64.b64decode(response["LogResult"]).decode().splitlines()
     assert tail[0].startswith("START RequestId: ") and tail[-1].startswith("REPORT RequestId: ")
     assert tail[-3] == "Runtime.InvalidEntrypoint" and tail[-4].startswith("RequestId: ")
+
+
+def test_packages_nobody_uses_leave_the_code_store_at_start(server_factory: Callable[..., Server]) -> None:
+    """Replaced code, deleted functions and deleted layer versions nobody uses do not pile up: the code
+    store keeps what function versions and layer versions use, and drops the rest when the server starts."""
+    own = server_factory()
+    client = own.client("lambda")
+    layer = unique("layer")
+    used = publish(client, layer, layer_zip("used", shared="used"))["LayerVersionArn"]
+    publish(client, layer, layer_zip("unused"))
+    name = create_function(client, HANDLER, Layers=[used])
+    client.delete_layer_version(LayerName=layer, VersionNumber=1)  # still used by the function
+    client.delete_layer_version(LayerName=layer, VersionNumber=2)  # used by nobody
+    replaced = create_function(client, "def handler(event, context):\n    return 'first'\n")
+    client.publish_version(FunctionName=replaced)  # version 1 keeps the first code
+    client.update_function_code(
+        FunctionName=replaced,
+        ZipFile=make_zip({"app.py": "def handler(event, context):\n    return 'second'\n"}),
+    )
+    client.get_waiter("function_updated_v2").wait(FunctionName=replaced)
+    gone = create_function(client, "def handler(event, context):\n    return 'gone'\n")
+    client.delete_function(FunctionName=gone)
+    code = own.data_dir / "code"
+    before = {entry.name for entry in code.iterdir()}
+    own.stop()
+    own.start()
+    after = {entry.name for entry in code.iterdir()}
+    packages = {entry.removesuffix(".zip") for entry in after if not entry.startswith("opt-")}
+    # Left: the function with its layer (code, the layer's package, their /opt), both codes of the other
+    # function (version 1 and $LATEST), and the empty /opt.
+    assert len(packages) == 4, sorted(after)
+    assert len(after) < len(before), (sorted(before), sorted(after))
+    client = own.client("lambda")
+    assert invoke(client, name)["greet"] == "hello from layer used, you"
+    assert json.loads(client.invoke(FunctionName=replaced)["Payload"].read()) == "second"
+    assert json.loads(client.invoke(FunctionName=replaced, Qualifier="1")["Payload"].read()) == "first"

@@ -11,7 +11,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from lambdabox.core.models import CodeRef
@@ -62,8 +62,7 @@ class FileCodeStore:
     def opt_dir(self, layers: Sequence[CodeRef]) -> Path:
         """The layers' trees merged in order (a later layer's file replaces an earlier one's), read-only;
         built once per combination (`opt-<digest>`, an empty directory for none) and reused."""
-        digest = hashlib.sha256(",".join(code.key for code in layers).encode()).hexdigest()
-        target = self._root / f"{OPT_PREFIX}{digest}"
+        target = self._root / _opt_name(layers)
         if target.is_dir():
             return target
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self._root))
@@ -79,16 +78,23 @@ class FileCodeStore:
                 raise
         return target
 
-    def collect(self, live_keys: set[str]) -> None:
+    def collect(self, live: Iterable[CodeRef], layer_sets: Iterable[Sequence[CodeRef]] = ()) -> None:
+        """Remove every package but `live` and every merged /opt tree but those of `layer_sets` (and the
+        empty one), and what an interrupted write left behind. Only while nothing writes or runs."""
+        keep = {code.key for code in live} | {_opt_name(layers) for layers in (*layer_sets, ())}
         for entry in self._root.iterdir():
             key = entry.name.removesuffix(".zip")
-            if entry.name.startswith(".") or entry.name.startswith(OPT_PREFIX) or key in live_keys:
+            if key in keep or (entry.name.startswith(".") and not entry.name.startswith(".tmp-")):
                 continue
             if entry.is_dir():
                 _make_writable(entry)
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink(missing_ok=True)
+
+
+def _opt_name(layers: Sequence[CodeRef]) -> str:
+    return OPT_PREFIX + hashlib.sha256(",".join(code.key for code in layers).encode()).hexdigest()
 
 
 def _check_zip(data: bytes) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +37,7 @@ class CodeStore(Protocol):
     def task_root(self, code: CodeRef) -> Path: ...
     def zip_path(self, code: CodeRef) -> Path: ...
     def opt_dir(self, layers: Sequence[CodeRef]) -> Path: ...  # the layers merged in order, read-only
-    def collect(self, live_keys: set[str]) -> None: ...
+    def collect(self, live: Iterable[CodeRef], layer_sets: Iterable[Sequence[CodeRef]] = ()) -> None: ...
 
 
 class EventQueue(Protocol):

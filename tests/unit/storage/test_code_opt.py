@@ -37,5 +37,19 @@ def test_no_layers_is_an_empty_directory(tmp_path: Path) -> None:
     store = FileCodeStore(tmp_path / "code")
     empty = store.opt_dir([])
     assert empty.is_dir() and list(empty.iterdir()) == []
-    store.collect(set())  # garbage collection of packages keeps the merged directories
+    store.collect([])  # garbage collection keeps the empty /opt every function without layers uses
     assert empty.is_dir()
+
+
+def test_collect_keeps_what_is_live_and_removes_the_rest(tmp_path: Path) -> None:
+    store = FileCodeStore(tmp_path / "code")
+    live = store.put_zip(_zip({"app.py": "live"}))
+    layer = store.put_zip(_zip({"python/l.py": "layer"}))
+    gone = store.put_zip(_zip({"app.py": "gone"}))
+    kept_opt, gone_opt = store.opt_dir([layer]), store.opt_dir([layer, gone])
+    (tmp_path / "code" / ".tmp-interrupted").mkdir()
+    store.collect([live, layer], [[layer]])
+    assert store.task_root(live).is_dir() and store.zip_path(live).is_file()
+    assert store.task_root(layer).is_dir() and kept_opt.is_dir()
+    assert not store.task_root(gone).exists() and not store.zip_path(gone).exists()
+    assert not gone_opt.exists() and not (tmp_path / "code" / ".tmp-interrupted").exists()

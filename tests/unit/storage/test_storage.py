@@ -33,7 +33,7 @@ def test_code_store_keeps_modes_and_is_read_only(tmp_path: Path) -> None:
     assert stat.S_IMODE(root.stat().st_mode) == 0o555
     assert store.zip_path(ref).exists()
     assert store.put_zip(_zip({"bootstrap": ("#!/bin/sh\n", 0o755), "lib/app.py": ("x = 1\n", 0o644)})) == ref
-    store.collect(set())
+    store.collect([])
     assert not root.exists()
 
 

@@ -13,7 +13,7 @@ from lambdabox.core.function_settings import MAX_POLICY_BYTES
 from lambdabox.core.functions import check_revision, new_revision, now_text
 from lambdabox.core.layers.models import LayerVersion
 from lambdabox.core.layers.store import LayerStore
-from lambdabox.core.models import LayerRef
+from lambdabox.core.models import CodeRef, LayerRef
 from lambdabox.core.names import Account
 from lambdabox.errors import AwsError
 from lambdabox.storage.interfaces import CodeStore
@@ -116,6 +116,10 @@ class LayerService:
             if matching:
                 latest.append(matching[0])
         return latest
+
+    def contents(self) -> list[CodeRef]:
+        """The packages of every version not deleted (deleted ones live on in the functions using them)."""
+        return [v.code for name in self._store.list_names() for v in self._store.list_versions(name)]
 
     def delete(self, name_or_arn: str, version: int) -> None:
         """Idempotent. The content stays: functions that use the version keep running it."""
