@@ -66,7 +66,7 @@ def config_changes(params: dict[str, Any]) -> ConfigChanges:
     )
 
 
-def _zip_from(call: Call, code: dict[str, Any]) -> bytes:
+def zip_from(call: Call, code: dict[str, Any]) -> bytes:
     """The package bytes: inline (`ZipFile`, at most 50 MB) or read from S3 (`S3Bucket`/`S3Key`)."""
     if code.get("ImageUri"):
         raise _unsupported("Container images (ImageUri)")
@@ -102,7 +102,7 @@ async def create_function(call: Call) -> Output:
     if name.qualifier is not None:
         raise AwsError("InvalidParameterValueException", "Function name must not contain a qualifier.")
     changes = config_changes(params)
-    zip_file = await asyncio.to_thread(_zip_from, call, params["Code"])
+    zip_file = await asyncio.to_thread(zip_from, call, params["Code"])
     version = await asyncio.to_thread(
         call.deps.functions.create,
         name.name,
@@ -183,7 +183,7 @@ async def update_function_code(call: Call) -> Output:
         raise _unsupported("Container images (ImageUri)")
     if params.get("Architectures") and len(params["Architectures"]) != 1:
         raise AwsError("InvalidParameterValueException", "Exactly one architecture is required.")
-    zip_file = await asyncio.to_thread(_zip_from, call, params)
+    zip_file = await asyncio.to_thread(zip_from, call, params)
     version = await asyncio.to_thread(
         call.deps.functions.update_code,
         name,

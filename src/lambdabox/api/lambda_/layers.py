@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from lambdabox.api.lambda_.context import Call, Output
-from lambdabox.api.lambda_.functions import _zip_from
+from lambdabox.api.lambda_.functions import zip_from
 from lambdabox.api.lambda_.shapes import paginate
 from lambdabox.aws.model import load_service_model
 from lambdabox.core.layers.models import LayerVersion
@@ -78,7 +78,7 @@ async def publish_layer_version(call: Call) -> Output:
     runtimes = list(params.get("CompatibleRuntimes") or [])
     _check_runtimes(runtimes, "compatibleRuntimes")
     layer_name = layers.layer_name(params["LayerName"])  # before the content is read
-    zip_file = await asyncio.to_thread(_zip_from, call, params["Content"])
+    zip_file = await asyncio.to_thread(zip_from, call, params["Content"])
     version = await asyncio.to_thread(
         layers.publish,
         layer_name,
