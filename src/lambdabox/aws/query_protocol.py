@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape
 
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
-from lambdabox.aws.rest_xml import XML_DECLARATION, _structure_xml
+from lambdabox.aws.rest_xml import XML_DECLARATION, structure_xml
 from lambdabox.aws.validation import lower_camel, validate_input
 from lambdabox.aws.wire import WireRequest, WireResponse
 from lambdabox.errors import AwsError, not_implemented
@@ -98,7 +98,7 @@ class QueryProtocol:
         shape = operation.output_shape
         if shape is not None:
             wrapper = shape.serialization.get("resultWrapper", f"{name}Result")
-            result = f"<{wrapper}>{_structure_xml(shape, output or {})}</{wrapper}>"
+            result = f"<{wrapper}>{structure_xml(shape, output or {})}</{wrapper}>"
         return (
             f'{XML_DECLARATION}<{name}Response xmlns="{self.namespace}">{result}'
             f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{name}Response>"

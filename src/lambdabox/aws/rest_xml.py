@@ -245,7 +245,7 @@ class RestXmlProtocol:
             value = output.get(payload_name)
             if member.type_name == "structure" and value is not None:
                 root = member.serialization.get("name", payload_name)
-                body = self.document(root, _structure_xml(member, value))
+                body = self.document(root, structure_xml(member, value))
         elif body_members:
             root = self._roots.get(operation.name, f"{operation.name}Result")
             inner = "".join(
@@ -410,7 +410,7 @@ def _iso(value: Any) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _structure_xml(shape: Shape, value: Mapping[str, Any]) -> str:
+def structure_xml(shape: Shape, value: Mapping[str, Any]) -> str:
     assert isinstance(shape, StructureShape)
     return "".join(
         _to_xml(member, value[name], _element_name(name, member))
@@ -422,7 +422,7 @@ def _structure_xml(shape: Shape, value: Mapping[str, Any]) -> str:
 def _to_xml(shape: Shape, value: Any, name: str) -> str:
     kind = shape.type_name
     if kind == "structure":
-        return f"<{name}>{_structure_xml(shape, value)}</{name}>"
+        return f"<{name}>{structure_xml(shape, value)}</{name}>"
     if kind == "list":
         if shape.serialization.get("flattened"):
             return "".join(_to_xml(shape.member, item, name) for item in value)
