@@ -22,6 +22,18 @@ MIN_UNRESERVED = 100
 _ACCOUNT = re.compile(r"\d{12}")
 
 
+def policy_principal(principal: str) -> object:
+    """A resource policy's `Principal` for the principal AddPermission was given (as Lambda writes it):
+    everyone, an account (its root), an IAM ARN, or a service."""
+    if principal == "*":
+        return "*"
+    if _ACCOUNT.fullmatch(principal):
+        return {"AWS": f"arn:aws:iam::{principal}:root"}
+    if principal.startswith("arn:"):
+        return {"AWS": principal}
+    return {"Service": principal}
+
+
 @dataclass(frozen=True)
 class Permission:
     statement_id: str
@@ -138,19 +150,10 @@ class FunctionSettings:
         check_revision(function.policy_revisions.get(key), revision_id, api="GetPolicy")
 
     def _statement(self, name: str, qualifier: str | None, permission: Permission) -> dict[str, object]:
-        principal: object
-        if permission.principal == "*":
-            principal = "*"
-        elif _ACCOUNT.fullmatch(permission.principal):
-            principal = {"AWS": f"arn:aws:iam::{permission.principal}:root"}
-        elif permission.principal.startswith("arn:"):
-            principal = {"AWS": permission.principal}
-        else:
-            principal = {"Service": permission.principal}
         statement: dict[str, object] = {
             "Sid": permission.statement_id,
             "Effect": "Allow",
-            "Principal": principal,
+            "Principal": policy_principal(permission.principal),
             "Action": permission.action,
             "Resource": self._functions.account.function_arn(name, qualifier),
         }

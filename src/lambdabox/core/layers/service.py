@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import orjson
 
-from lambdabox.core.function_settings import MAX_POLICY_BYTES
+from lambdabox.core.function_settings import MAX_POLICY_BYTES, policy_principal
 from lambdabox.core.functions import check_revision, new_revision, now_text
 from lambdabox.core.layers.models import LayerVersion
 from lambdabox.core.layers.store import LayerStore
@@ -23,7 +23,6 @@ _LAYER_ARN = re.compile(
     r"arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):layer:(?P<name>[a-zA-Z0-9-_]+)"
     r"(?::(?P<version>[0-9]+))?"
 )
-_ACCOUNT = re.compile(r"\d{12}")
 
 
 def not_found() -> AwsError:
@@ -154,11 +153,7 @@ class LayerService:
             statement: dict[str, object] = {
                 "Sid": statement_id,
                 "Effect": "Allow",
-                "Principal": "*"
-                if principal == "*"
-                else {
-                    "AWS": f"arn:aws:iam::{principal}:root" if _ACCOUNT.fullmatch(principal) else principal
-                },
+                "Principal": policy_principal(principal),
                 "Action": action,
                 "Resource": self.version_arn(record.name, record.version),
             }
