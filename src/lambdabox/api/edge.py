@@ -62,7 +62,8 @@ class Edge:
             return
         if scope["type"] != "http":
             return
-        head = _head(scope)
+        pairs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+        head = _head(scope, pairs)
         plane = self._streaming.get(data_plane_of(head) or "")
         if plane is not None:
             await plane(scope, receive, send)
@@ -73,7 +74,7 @@ class Edge:
         if app is not None:
             await app(scope, receive, send)
             return
-        response = await self._respond(receive, head, service, scope["headers"])
+        response = await self._respond(receive, head, service, pairs)
         headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
         if response.stream is not None:  # sent chunk by chunk as it is produced
             await send({"type": "http.response.start", "status": response.status, "headers": headers})
@@ -86,7 +87,7 @@ class Edge:
         await send({"type": "http.response.body", "body": response.body})
 
     async def _respond(
-        self, receive: Receive, head: WireRequest, service: str | None, raw_headers: list[tuple[bytes, bytes]]
+        self, receive: Receive, head: WireRequest, service: str | None, pairs: list[tuple[str, str]]
     ) -> WireResponse:
         chunks: list[bytes] = []
         size = 0
@@ -117,7 +118,7 @@ class Edge:
         if self._verifier is not None:
             assert service is not None
             try:
-                principal_arn = self._authenticate(self._verifier, head, body, service, raw_headers)
+                principal_arn = self._authenticate(self._verifier, head, body, service, pairs)
             except AwsError as error:
                 # Query-protocol services (IAM, STS) word refusals in their own XML.
                 refuse = getattr(front_end, "refuse", None)
@@ -133,14 +134,14 @@ class Edge:
         head: WireRequest,
         body: bytes,
         service: str,
-        raw_headers: list[tuple[bytes, bytes]],
+        pairs: list[tuple[str, str]],
     ) -> str:
         """The ARN of whoever signed the request (refused with the service's error when nobody did)."""
         signed = SignedRequest(
             head.method,
             head.raw_path,
             head.query_string,
-            [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw_headers],
+            pairs,
         )
         try:
             claim = presented(signed)
@@ -169,14 +170,14 @@ class Edge:
                 return
 
 
-def _head(scope: Scope) -> WireRequest:
+def _head(scope: Scope, pairs: list[tuple[str, str]]) -> WireRequest:
     """The request without its body: enough to decide which service it is for."""
     client = scope.get("client") or ("127.0.0.1", 0)
     return WireRequest(
         method=scope["method"],
         raw_path=scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0],
         query_string=scope.get("query_string", b"").decode("latin-1"),
-        headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
+        headers=dict(pairs),  # (name, value) pairs with lower-case names; a repeated name: its last value
         body=b"",
         client_host=client[0],
     )
