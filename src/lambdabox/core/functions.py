@@ -15,6 +15,7 @@ import orjson
 
 from lambdabox.core.models import (
     LATEST,
+    MAX_UNZIPPED_BYTES,
     Alias,
     Function,
     FunctionState,
@@ -26,7 +27,6 @@ from lambdabox.core.models import (
 from lambdabox.core.names import Account, FunctionRef, is_version
 from lambdabox.core.runtimes import check_runtime
 from lambdabox.errors import AwsError
-from lambdabox.storage.code import MAX_UNZIPPED_BYTES
 from lambdabox.storage.interfaces import CodeStore, FunctionStore
 
 MAX_ENVIRONMENT_BYTES = 4096
@@ -326,8 +326,9 @@ class FunctionService:
         self._check_key(changes.kms_key_arn)
         layers = self._resolve_layers(changes.layers)
         if layers and self.code_verifier is not None:  # layers are deployed code too
+            used = {layer.arn for layer in current.layers}
             for layer in layers:
-                if layer.arn not in {used.arn for used in current.layers}:
+                if layer.arn not in used:
                     self.code_verifier.check_deployment(name, None, layer.arn)
         changed = self._apply_layers(_apply(current, changes), layers)
         return self._commit_update(_in_progress(changed), publish=False)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from lambdabox.core.http.stream import ResponseStream
 
 LATEST = "$LATEST"
+MAX_UNZIPPED_BYTES = 262_144_000  # a function's code and its layers, unzipped (AWS: 250 MB)
 
 
 class FunctionState(StrEnum):

@@ -14,10 +14,9 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from lambdabox.core.models import CodeRef
+from lambdabox.core.models import MAX_UNZIPPED_BYTES, CodeRef
 from lambdabox.errors import AwsError
 
-MAX_UNZIPPED_BYTES = 262_144_000
 OPT_PREFIX = "opt-"
 
 

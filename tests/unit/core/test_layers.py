@@ -10,10 +10,10 @@ import pytest
 
 from lambdabox.core.functions import _check_size
 from lambdabox.core.layers.service import LayerService
-from lambdabox.core.models import CodeRef, LayerRef
+from lambdabox.core.models import MAX_UNZIPPED_BYTES, CodeRef, LayerRef
 from lambdabox.core.names import Account
 from lambdabox.errors import AwsError
-from lambdabox.storage.code import MAX_UNZIPPED_BYTES, FileCodeStore
+from lambdabox.storage.code import FileCodeStore
 from lambdabox.storage.layers_sqlite import SqliteLayerStore
 from lambdabox.storage.sqlite import Database
 
