@@ -290,6 +290,18 @@ def test_init_reports_how_the_runtime_ended() -> None:
 
 
 @needs_root
+def _zombie_children(parent: int) -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            state, ppid = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[:2]
+        except (OSError, ValueError):  # gone meanwhile
+            continue
+        if state == "Z" and ppid == str(parent):
+            found.append(pid)
+    return found
+
+
 def test_a_process_joins_a_namespace_whose_small_init_reaps_orphans_and_takes_it_down() -> None:
     def body() -> bool:
         init, namespace = jail.new_namespace_init()
@@ -310,15 +322,11 @@ def test_a_process_joins_a_namespace_whose_small_init_reaps_orphans_and_takes_it
         if after == 0:
             os._exit(0 if os.getpid() > 2 else 5)
         ordinary = os.waitstatus_to_exitcode(os.waitpid(after, 0)[1]) == 0
+        # Looked for while the init lives (it reaps as they exit, so none ever shows); once it is killed,
+        # the namespace's teardown may briefly show dying children under it.
+        zombies = _zombie_children(init)
         os.kill(init, signal.SIGKILL)  # the namespace ends with its init: the runtime is killed
         _, status = os.waitpid(runtime, 0)
-        zombies = [
-            pid
-            for pid in os.listdir("/proc")
-            if pid.isdigit()
-            and Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")
-            and Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].split()[1] == str(init)
-        ]
         return (
             seen == [b"2", b"0"]
             and ordinary
