@@ -350,11 +350,8 @@ class Platform:
             self.internal_api,
             self.start,
             self.stop,
-            streaming={
-                "lambda-url": self.function_url_api,
-                "s3": self.s3_api,
-                "execute-api": self.execute_api,
-            },
+            streaming={"s3": self.s3_api},
+            planes={"lambda-url": self.function_url_api, "execute-api": self.execute_api},
             default_service="s3",
             verifier=self.verifier,
         )

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from lambdabox.api.http1 import GatheringHttpToolsProtocol
+from lambdabox.api.http1 import EdgeHttpProtocol
 from lambdabox.app import Platform
 from lambdabox.config import Settings
 from lambdabox.credentials import resolve
@@ -45,7 +45,7 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http=GatheringHttpToolsProtocol,  # httptools, each response in one write
+        http=EdgeHttpProtocol.serving(platform.asgi),  # whole requests answered without ASGI
         ws="none",
         proxy_headers=False,  # X-Forwarded-For from a local client must not change its source address
         lifespan="on",

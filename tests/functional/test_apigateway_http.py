@@ -671,3 +671,21 @@ def test_aws_cli_quick_create_and_call(server: Server, echo: str, tmp_path: Any)
     api = json.loads(created.stdout)
     assert api["ApiEndpoint"].endswith(f":{server.port}") and "T" in api["CreatedDate"]
     assert event_of(call(server, api["ApiId"], "GET", "/via-cli"))["rawPath"] == "/via-cli"
+
+
+def test_repeated_headers_both_ways(server: Server, apigw: Any) -> None:
+    from tests.conftest import create_function
+
+    client = server.client("lambda")
+    name = create_function(
+        client,
+        "def handler(event, context):\n"
+        "    return {'statusCode': 200, 'cookies': ['a=1', 'b=2'], 'body': event['headers']['x-multi']}\n",
+    )
+    allow(client, name)
+    api_id = apigw.create_api(Name=unique("cookies"), ProtocolType="HTTP", Target=fn_arn(name))["ApiId"]
+    response = call(
+        server, api_id, "GET", "/", headers=urllib3.HTTPHeaderDict([("X-Multi", "one"), ("X-Multi", "two")])
+    )
+    assert response.status == 200 and response.data == b"one,two"
+    assert response.headers.getlist("Set-Cookie") == ["a=1", "b=2"]

@@ -309,3 +309,13 @@ def test_stage_variables_in_the_integration_uri(
         allow(lambda_client, name, api_id)
     assert call(server, api_id, "GET", "/blue").data == b"blue"
     assert call(server, api_id, "GET", "/green/").data == b"green"
+
+
+def test_body_over_10_mb_is_413_in_rest_api_words(
+    server: Server, rest: Any, deploy: Callable[..., str]
+) -> None:
+    api_id, _ = proxy_api(rest, deploy("def handler(event, context):\n    return {'statusCode': 200}\n"))
+    response = call(server, api_id, "POST", "/test/x", body=b"x" * (10 * 1024 * 1024 + 1))
+    assert response.status == 413
+    assert json.loads(response.data) == {"message": "Request Too Long"}
+    assert response.headers["x-amzn-ErrorType"] == "RequestTooLargeException"

@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import re
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -479,3 +480,124 @@ def test_invoke_with_response_stream(lambda_client: Any, deploy: Callable[..., s
     with pytest.raises(ClientError) as excinfo:
         lambda_client.invoke_with_response_stream(FunctionName=unique())
     assert _error(excinfo)[0] == "ResourceNotFoundException"
+
+
+def _exchange(port: int, data: bytes, answers: int) -> list[tuple[list[bytes], bytes]]:
+    """Send `data` in one write on a fresh connection and read `answers` responses (with a content-length)
+    in the order they arrive: each as its header lines and its body."""
+    out: list[tuple[list[bytes], bytes]] = []
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        buffered = b""
+        while len(out) < answers:
+            while b"\r\n\r\n" not in buffered:
+                buffered += sock.recv(65536) or pytest.fail(f"connection closed after {buffered!r}")
+            head, buffered = buffered.split(b"\r\n\r\n", 1)
+            lines = head.split(b"\r\n")
+            length = next(int(v) for k, _, v in (x.partition(b": ") for x in lines) if k == b"content-length")
+            while len(buffered) < length:
+                buffered += sock.recv(65536) or pytest.fail("connection closed inside a body")
+            out.append((lines, buffered[:length]))
+            buffered = buffered[length:]
+    return out
+
+
+def test_repeated_response_headers_are_separate_lines(
+    server: Server, lambda_client: Any, deploy: Callable[..., str]
+) -> None:
+    url_id = _public(lambda_client, deploy(ECHO))
+    request = f"GET /_lambdabox/url/{url_id}/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    [(lines, _)] = _exchange(server.port, request, 1)
+    assert lines[0] == b"HTTP/1.1 201 Created"
+    assert [line for line in lines if line.lower().startswith(b"set-cookie:")] == [
+        b"set-cookie: a=1; Max-Age=60",
+        b"set-cookie: b=2",
+    ]
+
+
+def test_pipelined_requests_are_answered_in_order(
+    server: Server, lambda_client: Any, deploy: Callable[..., str]
+) -> None:
+    url_id = _public(lambda_client, deploy("def handler(event, context):\n    return event['rawPath']\n"))
+    requests = b"".join(
+        f"GET /_lambdabox/url/{url_id}/{name} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+        for name in ("first", "second", "third")
+    )
+    answers = _exchange(server.port, requests, 3)
+    assert [(lines[0], body) for lines, body in answers] == [
+        (b"HTTP/1.1 200 OK", b"/first"),
+        (b"HTTP/1.1 200 OK", b"/second"),
+        (b"HTTP/1.1 200 OK", b"/third"),
+    ]
+
+
+def test_request_over_the_payload_limit_is_413(
+    server: Server, lambda_client: Any, deploy: Callable[..., str], http: urllib3.PoolManager
+) -> None:
+    url_id = _public(lambda_client, deploy())
+    response = http.request(
+        "POST", f"{server.endpoint}/_lambdabox/url/{url_id}/", body=b"x" * (6 * 1024 * 1024 + 1)
+    )
+    assert response.status == 413 and response.headers["x-amzn-RequestId"]
+    assert response.json() == {
+        "Message": "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
+    }
+
+
+def test_abandoned_stream_does_not_hold_the_invocation(
+    server: Server, lambda_client: Any, deploy: Callable[..., str], http: urllib3.PoolManager
+) -> None:
+    files: dict[str, str | bytes] = {
+        "bootstrap": STREAMING_BOOTSTRAP.format(python=os.path.realpath(sys.executable)),
+        "stream.py": STREAMING_RUNTIME,
+    }
+    name = deploy(zip_file=make_zip(files, modes={"bootstrap": 0o755}), runtime="provided.al2023", Timeout=10)
+    # One environment at most: the next invocation can only start once the abandoned one has ended.
+    lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    url_id = _public(lambda_client, name, InvokeMode="RESPONSE_STREAM")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(f"GET /_lambdabox/url/{url_id}/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        received = b""
+        while b"part 0" not in received:
+            received += sock.recv(65536) or pytest.fail(f"connection closed after {received!r}")
+        assert received.startswith(b"HTTP/1.1 207 ") and b"transfer-encoding: chunked" in received
+    # The client left after the first part; the function still ends (about a second later).
+    deadline = time.monotonic() + 8
+    while True:
+        response = http.request("GET", f"{server.endpoint}/_lambdabox/url/{url_id}/")
+        if response.status != 429 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert (response.status, response.data) == (207, b"part 0\npart 1\npart 2\n")
+
+
+def test_unsendable_response_header_is_502(
+    server: Server, lambda_client: Any, deploy: Callable[..., str], http: urllib3.PoolManager
+) -> None:
+    name = deploy(
+        "def handler(event, context):\n"
+        "    return {'statusCode': 200, 'headers': {'x-a': '1\\r\\nx-injected: 2'}, 'body': 'no'}\n"
+    )
+    url_id = _public(lambda_client, name)
+    response = http.request("GET", f"{server.endpoint}/_lambdabox/url/{url_id}/")
+    assert (response.status, response.data) == (502, b"Internal Server Error")
+    assert "x-injected" not in response.headers
+
+
+def test_head_request_gets_the_head_only(
+    server: Server, lambda_client: Any, deploy: Callable[..., str]
+) -> None:
+    url_id = _public(lambda_client, deploy(ECHO))
+    request = f"HEAD /_lambdabox/url/{url_id}/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request.encode())
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += sock.recv(65536) or pytest.fail(f"connection closed after {received!r}")
+    head, _, rest = received.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"HTTP/1.1 201 Created" and rest == b""
+    assert [line for line in lines if line.startswith(b"set-cookie:")] == [
+        b"set-cookie: a=1; Max-Age=60",
+        b"set-cookie: b=2",
+    ]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import replace
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Protocol
 
 import orjson
@@ -13,6 +13,7 @@ from lambdabox.aws import json_auth
 from lambdabox.aws.dispatch import data_plane_of, service_of
 from lambdabox.aws.sigv4 import SignatureError, SignedRequest, Verifier, presented
 from lambdabox.aws.wire import WireRequest, WireResponse
+from lambdabox.core import ids
 from lambdabox.errors import AwsError
 
 MAX_BODY = 80 * 1024 * 1024
@@ -28,13 +29,39 @@ class ServiceFrontEnd(Protocol):
     async def handle(self, request: WireRequest) -> WireResponse: ...
 
 
+class DataPlane(Protocol):
+    """A data plane answering whole requests (function URLs, API Gateway invocations): it bounds bodies
+    itself, with its own refusal, and checks signatures itself (none reach it verified)."""
+
+    max_body: int
+
+    def too_large(self, head: WireRequest) -> WireResponse: ...
+    async def handle(self, request: WireRequest) -> WireResponse: ...
+
+
 AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 Lifespan = Callable[[], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Whole:
+    """How a request is answered once its whole body is read: `respond(head, body)`, after a body of at
+    most `max_body` bytes (a larger one is answered `too_large(head)` instead)."""
+
+    respond: Callable[[WireRequest, bytes], Awaitable[WireResponse]]
+    max_body: int
+    too_large: Callable[[WireRequest], WireResponse]
+
+
 class Edge:
+    """Decides who answers a request (`route`) and answers whole requests (`Whole.respond`).
+
+    Two transports use it: the HTTP protocol of `api/http1.py` reads whole requests itself (the hot
+    path: no ASGI in between), and the ASGI adapter (`__call__`) serves what streams its request body
+    (S3) and whatever an ASGI server hands it."""
+
     def __init__(
         self,
         services: dict[str, ServiceFrontEnd],
@@ -44,17 +71,43 @@ class Edge:
         streaming: dict[str, AsgiApp] | None = None,
         default_service: str | None = None,
         verifier: Verifier | None = None,
+        planes: dict[str, DataPlane] | None = None,
     ) -> None:
-        self._services = services
         # Every call to a whole-request service is SigV4-verified here (None: authentication is off).
-        # Streaming services verify their own requests (their bodies are not read here).
+        # Streaming services and data planes verify their own requests.
         self._verifier = verifier
         # Services that stream bodies both ways (S3) get the raw ASGI call before any body is read.
         self._streaming = dict(streaming or {})
         self._default = default_service  # for requests with no signature, target or known path
-        self._internal = internal
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
+        # Who answers what, decided once: the per-request work is a dictionary lookup.
+        self._whole = {
+            name: Whole(partial(self._serve, front_end, name), MAX_BODY, _too_large)
+            for name, front_end in services.items()
+        }
+        self._planes = {
+            name: Whole(_unsigned(plane.handle), plane.max_body, plane.too_large)
+            for name, plane in (planes or {}).items()
+        }
+        self._internal = Whole(_unsigned(internal.handle), MAX_BODY, _too_large)
+
+    def route(self, head: WireRequest) -> Whole | AsgiApp:
+        """Who answers a request, known from its head: a whole-request answer, or an ASGI app."""
+        plane_name = data_plane_of(head)
+        if plane_name is not None:
+            plane = self._planes.get(plane_name)
+            return plane if plane is not None else self._streaming[plane_name]
+        if head.raw_path.startswith("/_lambdabox/"):
+            return self._internal
+        service = service_of(head) or self._default or ""
+        whole = self._whole.get(service)
+        if whole is not None:
+            return whole
+        app = self._streaming.get(service)
+        if app is not None:
+            return app
+        return Whole(_unknown(service), MAX_BODY, _too_large)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -62,63 +115,41 @@ class Edge:
             return
         if scope["type"] != "http":
             return
-        pairs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
-        head = _head(scope, pairs)
-        plane = self._streaming.get(data_plane_of(head) or "")
-        if plane is not None:
-            await plane(scope, receive, send)
+        head = _head(scope)
+        target = self.route(head)
+        if not isinstance(target, Whole):
+            await target(scope, receive, send)
             return
-        internal = head.raw_path.startswith("/_lambdabox/")
-        service = None if internal else (service_of(head) or self._default)
-        app = self._streaming.get(service or "")
-        if app is not None:
-            await app(scope, receive, send)
-            return
-        response = await self._respond(receive, head, service, pairs)
-        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+        body = await _read_body(receive, target.max_body)
+        if body is None:
+            response = target.too_large(head)
+        else:
+            response = await target.respond(head, body)
+        headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in (*response.headers.items(), *response.header_list)
+        ]
         if response.stream is not None:  # sent chunk by chunk as it is produced
-            await send({"type": "http.response.start", "status": response.status, "headers": headers})
-            async for chunk in response.stream:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b""})
+            try:
+                await send({"type": "http.response.start", "status": response.status, "headers": headers})
+                async for chunk in response.stream:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b""})
+            finally:
+                await close_stream(response.stream)
             return
         headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 
-    async def _respond(
-        self, receive: Receive, head: WireRequest, service: str | None, pairs: list[tuple[str, str]]
+    async def _serve(
+        self, front_end: ServiceFrontEnd, service: str, head: WireRequest, body: bytes
     ) -> WireResponse:
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return WireResponse(499)
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > MAX_BODY:
-                return _error(
-                    413, "RequestEntityTooLargeException", f"Request must be smaller than {MAX_BODY} bytes"
-                )
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        if service is None and head.raw_path.startswith("/_lambdabox/"):
-            return await self._internal.handle(replace(head, body=body))
-        front_end = self._services.get(service or "")
-        if front_end is None:
-            return _error(
-                400,
-                "UnknownServiceException",
-                f"Lambdabox does not serve the AWS service {service or '(unknown)'!r} yet.",
-            )
+        """A whole-request service's answer: its signature checked first (unless authentication is off)."""
         principal_arn = None
         if self._verifier is not None:
-            assert service is not None
             try:
-                principal_arn = self._authenticate(self._verifier, head, body, service, pairs)
+                principal_arn = self._authenticate(self._verifier, head, body, service)
             except AwsError as error:
                 # Query-protocol services (IAM, STS) word refusals in their own XML.
                 refuse = getattr(front_end, "refuse", None)
@@ -134,14 +165,13 @@ class Edge:
         head: WireRequest,
         body: bytes,
         service: str,
-        pairs: list[tuple[str, str]],
     ) -> str:
         """The ARN of whoever signed the request (refused with the service's error when nobody did)."""
         signed = SignedRequest(
             head.method,
             head.raw_path,
             head.query_string,
-            pairs,
+            head.header_pairs,
         )
         try:
             claim = presented(signed)
@@ -170,22 +200,78 @@ class Edge:
                 return
 
 
-def _head(scope: Scope, pairs: list[tuple[str, str]]) -> WireRequest:
-    """The request without its body: enough to decide which service it is for."""
+def _head(scope: Scope) -> WireRequest:
+    """An ASGI request without its body: enough to decide who answers it."""
+    pairs = tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"])
     client = scope.get("client") or ("127.0.0.1", 0)
+    server = scope.get("server") or ("", 0)
     return WireRequest(
         method=scope["method"],
         raw_path=scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0],
         query_string=scope.get("query_string", b"").decode("latin-1"),
-        headers=dict(pairs),  # (name, value) pairs with lower-case names; a repeated name: its last value
+        headers=dict(pairs),  # a repeated name: its last value
         body=b"",
         client_host=client[0],
+        header_pairs=pairs,
+        server_port=server[1] or 0,
+        http_version=scope.get("http_version", "1.1"),
     )
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """An ASGI request's whole body; None when it is larger than `limit` (or the client left)."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _unsigned(
+    handle: Callable[[WireRequest], Awaitable[WireResponse]],
+) -> Callable[[WireRequest, bytes], Awaitable[WireResponse]]:
+    """A front end that checks signatures itself (or needs none), as a `Whole.respond`."""
+
+    def respond(head: WireRequest, body: bytes) -> Awaitable[WireResponse]:
+        return handle(replace(head, body=body))
+
+    return respond
+
+
+def _unknown(service: str) -> Callable[[WireRequest, bytes], Awaitable[WireResponse]]:
+    async def respond(head: WireRequest, body: bytes) -> WireResponse:
+        return _error(
+            400,
+            "UnknownServiceException",
+            f"Lambdabox does not serve the AWS service {service or '(unknown)'!r} yet.",
+        )
+
+    return respond
+
+
+async def close_stream(stream: AsyncIterator[bytes]) -> None:
+    """Ends a streamed response's producer, read to its end or not (an async generator's `aclose`)."""
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+def _too_large(head: WireRequest) -> WireResponse:
+    return _error(413, "RequestEntityTooLargeException", f"Request must be smaller than {MAX_BODY} bytes")
 
 
 def _error(status: int, code: str, message: str) -> WireResponse:
     return WireResponse(
         status,
-        {"x-amzn-ErrorType": code, "Content-Type": "application/json", "x-amzn-RequestId": str(uuid.uuid4())},
+        {"x-amzn-ErrorType": code, "Content-Type": "application/json", "x-amzn-RequestId": ids.request_id()},
         orjson.dumps({"__type": code, "message": message}),
     )

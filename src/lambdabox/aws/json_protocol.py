@@ -8,7 +8,6 @@ output structure as JSON; errors are `{"__type": code, "message": ...}` with the
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 from lambdabox.aws.json_values import decode_value, encode_value, parse_json
 from lambdabox.aws.validation import validate_input
 from lambdabox.aws.wire import WireRequest, WireResponse
+from lambdabox.core import ids
 from lambdabox.errors import AwsError, not_implemented
 
 log = logging.getLogger("lambdabox.json")
@@ -87,7 +87,7 @@ class JsonProtocol:
     ) -> WireResponse:
         """One request, start to end: operation, handler, input checks, output or AWS-shaped error.
         `authorize(operation, params)` raises AccessDenied for a caller not allowed the call (IAM)."""
-        request_id = str(uuid.uuid4())
+        request_id = ids.request_id()
         try:
             name = self.operation_name(request)
             handler = handlers.get(name)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -27,6 +26,7 @@ from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 from lambdabox.aws.rest_xml import XML_DECLARATION, structure_xml
 from lambdabox.aws.validation import lower_camel, validate_input
 from lambdabox.aws.wire import WireRequest, WireResponse
+from lambdabox.core import ids
 from lambdabox.errors import AwsError, not_implemented
 
 log = logging.getLogger("lambdabox.query")
@@ -125,7 +125,7 @@ class QueryProtocol:
         code = _AUTH_CODES.get(error.code, error.code)
         message = _AUTH_MESSAGES.get(code, error.message)
         status = 400 if code == "IncompleteSignature" else 403
-        return self.serialize_error(AwsError(code, message, status), str(uuid.uuid4()))
+        return self.serialize_error(AwsError(code, message, status), ids.request_id())
 
     def answer(
         self,
@@ -137,7 +137,7 @@ class QueryProtocol:
         before: Callable[[OperationModel, dict[str, Any]], None] | None = None,
     ) -> WireResponse:
         """One request, start to end: operation, input checks, handler, output or AWS-shaped error."""
-        request_id = str(uuid.uuid4())
+        request_id = ids.request_id()
         try:
             fields = self.form(request)
             operation = self.operation(fields)

@@ -13,7 +13,6 @@ import base64
 import inspect
 import logging
 import re
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +27,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 from lambdabox.aws.json_values import decode_value, encode_value, parse_json
 from lambdabox.aws.validation import validate_input
 from lambdabox.aws.wire import WireRequest, WireResponse
+from lambdabox.core import ids
 from lambdabox.errors import AwsError, not_implemented
 
 log = logging.getLogger("lambdabox.rest_json")
@@ -234,7 +234,7 @@ class RestJsonProtocol:
         (API Gateway: by method and path); `authorize(operation, params)` after it is checked (IAM,
         `Authorizer.hook`); `finish(call, response)` adds what the call set besides its output and returns the request
         id to answer with. Unexpected failures are logged and answered `internal_code` with status 500."""
-        request_id = str(uuid.uuid4())
+        request_id = ids.request_id()
         try:
             operation, path_params = self.route(request) if route is None else route(request)
             if admit is not None:

@@ -16,6 +16,11 @@ class WireRequest:
     body: bytes
     client_host: str = "127.0.0.1"
     principal_arn: str | None = None  # who signed the request (None: unsigned, or authentication off)
+    # Every (lower-case name, value) header pair in arrival order, repeated names included (`headers`
+    # keeps a repeated name's last value): for data planes that pass headers on (function URLs, API GW).
+    header_pairs: tuple[tuple[str, str], ...] = ()
+    server_port: int = 0
+    http_version: str = "1.1"
 
     def query(self) -> list[tuple[str, str]]:
         return parse_qsl(self.query_string, keep_blank_values=True)
@@ -31,3 +36,6 @@ class WireResponse:
     body: bytes = b""
     # A body sent as it is produced (chunked) instead of `body`: InvokeWithResponseStream's event stream.
     stream: AsyncIterator[bytes] | None = None
+    # Header lines written after `headers`, in order, repeated names kept (a function's several
+    # `set-cookie` headers): what a data plane passes on from a function's response.
+    header_list: tuple[tuple[str, str], ...] = ()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from collections.abc import Callable
 from typing import Protocol
 
 import orjson
 
+from lambdabox.core import ids
 from lambdabox.core.concurrency import ConcurrencyLimiter
 from lambdabox.core.functions import FunctionService, Resolved
 from lambdabox.core.http.stream import ResponseStream
@@ -58,11 +57,6 @@ def check_sync_payload(payload: bytes) -> bytes:
     return check_payload(payload)
 
 
-def new_trace_id() -> str:
-    """An X-Ray trace header for a new (unsampled) invocation."""
-    return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled=0"
-
-
 def _check_invocable(version: FunctionVersion) -> None:
     if version.state is not FunctionState.ACTIVE:
         raise AwsError(
@@ -99,7 +93,7 @@ class InvokeService:
     ) -> InvocationResult:
         payload = check_sync_payload(payload)
         resolved = self._functions.resolve(ref)
-        return await self.run(resolved, payload, request_id or str(uuid.uuid4()), client_context, tail_logs)
+        return await self.run(resolved, payload, request_id or ids.request_id(), client_context, tail_logs)
 
     async def run(
         self,
@@ -119,7 +113,7 @@ class InvokeService:
             payload=payload,
             invoked_arn=resolved.invoked_arn,
             client_context=client_context,
-            trace_id=trace_id or new_trace_id(),
+            trace_id=trace_id or ids.trace_id(),
             tail_logs=tail_logs,
             response_stream=response_stream,
         )
@@ -141,7 +135,7 @@ class InvokeService:
             )
         payload = check_payload(payload)
         resolved = self._functions.resolve(ref)
-        request_id = str(uuid.uuid4())
+        request_id = ids.request_id()
         now = time.time()
         self._queue.enqueue(
             QueuedEvent(

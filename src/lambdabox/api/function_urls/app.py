@@ -1,27 +1,30 @@
-"""The function URL data plane: an ASGI app that turns HTTP requests into payload 2.0 invocations.
+"""The function URL data plane: a `DataPlane` of the edge that turns HTTP requests into payload 2.0
+invocations.
 
 Addressed by host (`<url-id>.lambda-url.<region>.localhost[:port]`) or by path
-(`/_lambdabox/url/<url-id>/<path...>`). BUFFERED URLs answer once the function returned; RESPONSE_STREAM
-URLs pass a streamed response on chunk by chunk as the runtime posts it (a runtime that does not stream
-is answered as BUFFERED, as AWS does).
+(`/_lambdabox/url/<url-id>/<path...>`). The edge reads each request whole (up to the synchronous invoke
+payload limit). BUFFERED URLs answer once the function returned; RESPONSE_STREAM URLs answer once the
+streamed response's status and headers are known, and pass its body on chunk by chunk as the runtime
+posts it (a runtime that does not stream is answered as BUFFERED, as AWS does).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from lambdabox.api.function_urls import cors
+from lambdabox.api.http_wire import to_wire
 from lambdabox.aws import json_auth
 from lambdabox.aws.sigv4 import SignatureError, SignedRequest, Verifier, presented
+from lambdabox.aws.wire import WireRequest, WireResponse
+from lambdabox.core import ids
 from lambdabox.core.function_settings import FunctionSettings
 from lambdabox.core.function_urls import FunctionUrl, FunctionUrls, may_invoke
 from lambdabox.core.functions import FunctionService
@@ -30,16 +33,13 @@ from lambdabox.core.http.payload_v2 import event_v2, response_head, response_v2
 from lambdabox.core.http.stream import HTTP_INTEGRATION_TYPE, ResponseStream, split_prelude, wait_started
 from lambdabox.core.iam.authorizer import Authorizer
 from lambdabox.core.identity import AccessKey
-from lambdabox.core.invoke import MAX_SYNC_PAYLOAD, InvokeService, new_trace_id
+from lambdabox.core.invoke import MAX_SYNC_PAYLOAD, InvokeService
 from lambdabox.core.models import InvocationResult
 from lambdabox.core.names import Account
 from lambdabox.errors import AwsError
 
 log = logging.getLogger("lambdabox.function_urls")
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Headers = list[tuple[str, str]]
 
 PATH_PREFIX = "/_lambdabox/url/"
@@ -89,76 +89,73 @@ def _too_large() -> _Refused:
 
 
 class FunctionUrlApi:
+    """The edge's `lambda-url` data plane: it checks signatures itself (AWS_IAM URLs) and answers whole."""
+
+    max_body = MAX_SYNC_PAYLOAD  # a larger request is refused (`too_large`) as it arrives
+
     def __init__(self, deps: UrlDeps) -> None:
         self._d = deps
         self._domain_suffix = f".lambda-url.{deps.account.region}.localhost"
+        # Invocations behind streamed responses: each runs to its end (and its outcome is collected)
+        # whether or not the client reads the response to its end.
+        self._streaming: set[asyncio.Future[InvocationResult]] = set()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = str(uuid.uuid4())
-        trace_id = new_trace_id()
-        common = [("x-amzn-RequestId", request_id), ("X-Amzn-Trace-Id", trace_id)]
+    def too_large(self, head: WireRequest) -> WireResponse:
+        return to_wire(_refused(_too_large(), _common(ids.request_id(), ids.trace_id())))
+
+    async def handle(self, request: WireRequest) -> WireResponse:
+        request_id = ids.request_id()
+        trace_id = ids.trace_id()
+        common = _common(request_id, trace_id)
         try:
-            await self._serve(scope, receive, send, request_id, trace_id, common)
+            return await self._serve(request, request_id, trace_id, common)
         except _Refused as refused:
-            await _send_whole(send, _refused(refused, common))
+            return to_wire(_refused(refused, common))
         except Exception:
             log.exception("function URL request %s failed", request_id)
-            with contextlib.suppress(Exception):  # unless the response had already started
-                await _send_whole(send, _refused(_message(500, "Internal Server Error"), common))
+            return to_wire(_refused(_message(500, "Internal Server Error"), common))
 
     async def _serve(
-        self, scope: Scope, receive: Receive, send: Send, request_id: str, trace_id: str, common: Headers
-    ) -> None:
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        path = raw_path.decode("latin-1").split("?", 1)[0]
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        host = next((v for k, v in headers if k.lower() == "host"), "")
+        self, request: WireRequest, request_id: str, trace_id: str, common: Headers
+    ) -> WireResponse:
+        path = request.raw_path
         if path.startswith(PATH_PREFIX):
             url_id, _, rest = path[len(PATH_PREFIX) :].partition("/")
             event_path = "/" + rest
         else:
-            url_id = host.split(".", 1)[0]
+            url_id = (request.header("host") or "").split(".", 1)[0]
             event_path = path
         url = self._d.urls.by_id(url_id.lower())
         if url is None:
             raise _message(403, None, "AccessDeniedException")
-        method = scope["method"]
-        origin = _header(headers, "origin")
-        if url.cors is not None and cors.is_preflight(
-            method, origin, _header(headers, "access-control-request-method")
-        ):
-            assert origin is not None
-            answer = cors.preflight_headers(
-                url.cors,
-                origin,
-                _header(headers, "access-control-request-method") or "",
-                _header(headers, "access-control-request-headers"),
-            )
-            await _send_whole(send, HttpResponse(200, tuple(answer + common)))
-            return
-        body = await _read_body(receive)
-        query = scope.get("query_string", b"").decode("latin-1")
-        caller = self._authorize(url, method, path, query, headers, body)
-        client = scope.get("client") or ("127.0.0.1", 0)
-        server_port = (scope.get("server") or ("", 0))[1]
-        request = HttpRequest(
-            method=method,
+        origin = request.header("origin")
+        if url.cors is not None and origin is not None:
+            request_method = request.header("access-control-request-method")
+            if cors.is_preflight(request.method, origin, request_method):
+                answer = cors.preflight_headers(
+                    url.cors, origin, request_method or "", request.header("access-control-request-headers")
+                )
+                return to_wire(HttpResponse(200, (*answer, *common)))
+        caller = self._authorize(url, request)
+        client = request.client_host
+        http_request = HttpRequest(
+            method=request.method,
             raw_path=event_path,
-            raw_query=query,
+            raw_query=request.query_string,
             headers=(
-                *headers,
+                *request.header_pairs,
                 ("x-amzn-trace-id", trace_id),
-                ("x-forwarded-for", client[0]),
-                ("x-forwarded-port", str(server_port)),
-                ("x-forwarded-proto", scope.get("scheme", "http")),
+                ("x-forwarded-for", client),
+                ("x-forwarded-port", str(request.server_port)),
+                ("x-forwarded-proto", "http"),
             ),
-            body=body,
-            source_ip=client[0],
-            protocol=f"HTTP/{scope.get('http_version', '1.1')}",
+            body=request.body,
+            source_ip=client,
+            protocol=f"HTTP/{request.http_version}",
             domain_name=url.url_id + self._domain_suffix,
         )
         event = event_v2(
-            request,
+            http_request,
             route_key="$default",
             stage="$default",
             api_id=url.url_id,
@@ -173,14 +170,11 @@ class FunctionUrlApi:
             raise _too_large()
         extra = cors.response_headers(url.cors, origin) if url.cors is not None and origin else []
         if url.invoke_mode == "RESPONSE_STREAM":
-            await self._invoke_streaming(url, payload, request_id, trace_id, send, extra + common)
-            return
+            return await self._invoke_streaming(url, payload, request_id, trace_id, extra + common)
         result = await self._invoke(url, payload, request_id, trace_id, None)
-        await _send_whole(send, _buffered(result, extra + common))
+        return to_wire(_buffered(result, extra + common))
 
-    def _authorize(
-        self, url: FunctionUrl, method: str, path: str, query: str, headers: Headers, body: bytes
-    ) -> AccessKey | None:
+    def _authorize(self, url: FunctionUrl, request: WireRequest) -> AccessKey | None:
         """The verified signer of an AWS_IAM request (None for NONE URLs); refuses with 403."""
         caller: AccessKey | None = None
         verifier = self._d.verifier
@@ -189,12 +183,14 @@ class FunctionUrlApi:
                 account = self._d.account.account_id
                 caller = AccessKey("", "", self._d.root_arn, account)
             else:
-                signed = SignedRequest(method, path, query, [(k.lower(), v) for k, v in headers])
+                signed = SignedRequest(
+                    request.method, request.raw_path, request.query_string, request.header_pairs
+                )
                 claim = presented(signed)
                 if claim is None:
                     raise _forbidden()
                 try:
-                    caller = verifier.verify(signed, claim, "lambda", body=body).key
+                    caller = verifier.verify(signed, claim, "lambda", body=request.body).key
                 except SignatureError as error:
                     refusal = json_auth.refused("lambda", error)
                     raise _message(403, refusal.message, refusal.code) from None
@@ -230,55 +226,62 @@ class FunctionUrlApi:
             raise _internal() from None
 
     async def _invoke_streaming(
-        self, url: FunctionUrl, payload: bytes, request_id: str, trace_id: str, send: Send, common: Headers
-    ) -> None:
+        self, url: FunctionUrl, payload: bytes, request_id: str, trace_id: str, common: Headers
+    ) -> WireResponse:
         stream = ResponseStream()
         invocation = asyncio.ensure_future(self._invoke(url, payload, request_id, trace_id, stream))
+        self._streaming.add(invocation)
+        invocation.add_done_callback(self._settled)
         if not await wait_started(stream, invocation):  # a whole response: mapped as BUFFERED
-            await _send_whole(send, _buffered(await invocation, common))
-            return
-        try:
-            await _relay(stream, send, common)
-        finally:
-            with contextlib.suppress(_Refused):
-                await invocation
+            return to_wire(_buffered(await invocation, common))
+        return await _opened(stream, common)
+
+    def _settled(self, invocation: asyncio.Future[InvocationResult]) -> None:
+        """A streamed invocation ended; its outcome, already passed on or no longer wanted, is collected."""
+        self._streaming.discard(invocation)
+        if not invocation.cancelled():
+            invocation.exception()
 
 
-async def _relay(stream: ResponseStream, send: Send, common: Headers) -> None:
-    """Pass a streamed response on: its prelude (for the HTTP integration content type) sets status
-    and headers, the body goes out chunk by chunk as it arrives."""
+async def _opened(stream: ResponseStream, common: Headers) -> WireResponse:
+    """A streamed response once its status and headers are known (from its prelude, for the HTTP
+    integration content type), its body passed on chunk by chunk as it arrives."""
     integration = stream.content_type.split(";", 1)[0].strip() == HTTP_INTEGRATION_TYPE
-    head: tuple[int, Headers] | None = None
     pending = b""
     while (chunk := await stream.read()) is not None:
-        if head is not None:
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            continue
         pending += chunk
-        if integration:
-            parts = split_prelude(pending)
-            if parts is None and len(pending) <= MAX_PRELUDE:
+        if not integration:
+            return to_wire(
+                HttpResponse(200, (("content-type", stream.content_type), *common)), _rest(pending, stream)
+            )
+        parts = split_prelude(pending)
+        if parts is None:
+            if len(pending) <= MAX_PRELUDE:
                 continue
-            head = _prelude(parts[0]) if parts is not None else None
-            if head is None:
-                await _send_whole(send, _refused(_internal(), common))
-                return
-            pending = parts[1] if parts is not None else b""
-        else:
-            head = (200, [("content-type", stream.content_type)])
-        await _start(send, head[0], head[1] + common)
-        if pending:
-            await send({"type": "http.response.body", "body": pending, "more_body": True})
-    if head is not None:
-        await send({"type": "http.response.body", "body": b""})
-        return
+            return to_wire(_refused(_internal(), common))
+        head = _prelude(parts[0])
+        if head is None:
+            return to_wire(_refused(_internal(), common))
+        return to_wire(HttpResponse(head[0], (*head[1], *common)), _rest(parts[1], stream))
     # The stream ended before its body began: an error, or a prelude without delimiter, or nothing.
+    whole: tuple[int, Headers] | None = None
     if stream.error_type is None:
-        head = _prelude(pending) if integration else (200, [("content-type", stream.content_type)])
-    if head is None:
-        await _send_whole(send, _refused(_internal(), common))
-        return
-    await _send_whole(send, HttpResponse(head[0], tuple(head[1] + common)))
+        whole = _prelude(pending) if integration else (200, [("content-type", stream.content_type)])
+    if whole is None:
+        return to_wire(_refused(_internal(), common))
+    return to_wire(HttpResponse(whole[0], (*whole[1], *common)))
+
+
+async def _rest(first: bytes, stream: ResponseStream) -> AsyncIterator[bytes]:
+    """A streamed response's body from `first` on, chunk by chunk as the runtime posts it."""
+    if first:
+        yield first
+    while (chunk := await stream.read()) is not None:
+        yield chunk
+
+
+def _common(request_id: str, trace_id: str) -> Headers:
+    return [("x-amzn-RequestId", request_id), ("X-Amzn-Trace-Id", trace_id)]
 
 
 def _prelude(data: bytes) -> tuple[int, Headers] | None:
@@ -321,43 +324,3 @@ def _iam_authorizer(caller: AccessKey) -> dict[str, Any]:
             "userId": user_id,
         }
     }
-
-
-def _header(headers: Headers, name: str) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value
-    return None
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Refused(499, b"")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_SYNC_PAYLOAD:
-            raise _too_large()
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-async def _start(send: Send, status: int, headers: Headers) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(k.lower().encode("latin-1"), v.encode()) for k, v in headers],
-        }
-    )
-
-
-async def _send_whole(send: Send, response: HttpResponse) -> None:
-    headers = [(k.lower().encode("latin-1"), v.encode()) for k, v in response.headers]
-    headers.append((b"content-length", str(len(response.body)).encode()))
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body})

@@ -151,6 +151,13 @@ class Gateway:
         self._now = now
         self._authorizer = RouteAuthorizer(jwt, self._invoke_payload)
 
+    def too_large(self, api_id: str | None) -> HttpResponse:
+        """The answer to a body over `MAX_REQUEST_BODY`, refused as it arrives: in the words of the API's
+        type (an HTTP API's when the API is unknown)."""
+        if api_id is not None and self._store.get(RestApi, api_id, api_id) is not None:
+            return rest_api_error("too-large", _apigw_id())
+        return http_api_error("too-large", _apigw_id())
+
     async def handle(self, api_id: str, request: HttpRequest) -> HttpResponse:
         """Answer `request`; its `raw_path` is the path below the API's endpoint (stage included)."""
         http_api = self._store.get(HttpApi, api_id, api_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -14,6 +15,9 @@ import orjson
 
 from lambdabox.core.http.request import HttpRequest, HttpResponse, MalformedResponse
 
+# What may go out as a header line: a name that is an HTTP token, a value without line breaks or NUL.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_UNSENDABLE = re.compile(r"[\r\n\x00]")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -126,7 +130,10 @@ def header_text(value: object, *, strict: bool = False) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (str, int, float)):
-        return str(value)
+        text = str(value)
+        if _UNSENDABLE.search(text):
+            raise MalformedResponse(f"header value {text!r} has a line break")
+        return text
     if isinstance(value, list) and not strict:
         return ",".join(header_text(v) for v in value)
     raise MalformedResponse(f"header value {value!r} is not a string")
@@ -168,6 +175,9 @@ def header_lines(result: Mapping[str, Any], *, strict: bool) -> list[tuple[str, 
     multi = {} if multi is None else multi
     if not isinstance(single, dict) or not isinstance(multi, dict):
         raise MalformedResponse("headers must be an object")
+    for name in (*single, *multi):
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise MalformedResponse(f"{name!r} is not a header name")
     multi_names = {name.lower() for name in multi}
     lines = [
         (str(name), header_text(value, strict=strict))

@@ -147,6 +147,11 @@ def test_inferred_response(payload: bytes, body: bytes) -> None:
         b'{"statusCode": 200, "body": "!!", "isBase64Encoded": true}',
         b'{"statusCode": 200, "headers": []}',
         b'{"statusCode": 200, "cookies": "a=b"}',
+        # Nothing that cannot go out as a header line: a name that is not a token, a line break.
+        b'{"statusCode": 200, "headers": {"x bad": "1"}}',
+        b'{"statusCode": 200, "headers": {"x-a": "1\\r\\nx-b: 2"}}',
+        b'{"statusCode": 200, "multiValueHeaders": {"x-a": ["ok", "no\\n"]}}',
+        b'{"statusCode": 200, "cookies": ["a=1\\r\\n"]}',
     ],
 )
 def test_malformed_response(payload: bytes) -> None:
