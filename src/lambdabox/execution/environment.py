@@ -79,6 +79,8 @@ class ExecutionEnvironment:
         freeze_delay: float | None = None,
     ) -> None:
         self.id = uuid.uuid4().hex
+        # Made on the event loop, for it: bound once (each asyncio.get_running_loop() costs a getpid()).
+        self._loop = asyncio.get_running_loop()
         self.spec = spec
         self.version = spec.version
         self.state = EnvState.STARTING
@@ -129,7 +131,7 @@ class ExecutionEnvironment:
             self._server.close()
             self.state = EnvState.DEAD
             raise RuntimeError(f"could not start the runtime: {exc}") from exc
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         loop.add_reader(self._process.output_fd, self._read_output)
         self._process.on_exit(self._exited)
         self._init_timer = loop.call_later(INIT_LIMIT_S + self.version.timeout, self._init_timed_out)
@@ -161,7 +163,7 @@ class ExecutionEnvironment:
         the delay, instead of being cancelled and re-created by every invocation."""
         if self._freeze_delay is None or self.state is not EnvState.IDLE:
             return
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         self._idle_since = loop.time()
         if self._freeze_timer is None:
             self._freeze_timer = loop.call_later(self._freeze_delay, self._freeze)
@@ -176,7 +178,7 @@ class ExecutionEnvironment:
         if self.state is not EnvState.IDLE or self._active is not None or self._process is None:
             return  # busy (or gone): going idle again arms a new timer
         assert self._freeze_delay is not None
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         rest = self._idle_since + self._freeze_delay - loop.time()
         if rest > 0.001:  # it was busy in between: idle for less than the delay so far
             self._freeze_timer = loop.call_later(rest, self._freeze)
@@ -197,7 +199,7 @@ class ExecutionEnvironment:
     async def invoke(self, request: InvocationRequest) -> InvocationResult:
         assert self._active is None and self.state in (EnvState.STARTING, EnvState.IDLE, EnvState.FROZEN)
         self._thaw()
-        future: asyncio.Future[InvocationResult] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[InvocationResult] = self._loop.create_future()
         self._active = _Invocation(request, future, time.perf_counter())
         if self.spec.entrypoint_error is not None:
             self._cannot_start(self._active, self.spec.entrypoint_error)
@@ -214,7 +216,7 @@ class ExecutionEnvironment:
         self.state = EnvState.BUSY
         active.handed_at = time.perf_counter()
         timeout = self.version.timeout
-        active.timer = asyncio.get_running_loop().call_later(timeout, self._timed_out, active)
+        active.timer = self._loop.call_later(timeout, self._timed_out, active)
         request = active.request
         self._log(logs.start_line(request.request_id, self.version.version))
         active.started_logged = True
@@ -241,7 +243,7 @@ class ExecutionEnvironment:
                 self._process.end_init()
         if self._active is not None and self._active.handed_at is None:
             return self._hand_over()
-        self._waiter = asyncio.get_running_loop().create_future()
+        self._waiter = self._loop.create_future()
         return await self._waiter
 
     def _current(self, request_id: str) -> _Invocation:

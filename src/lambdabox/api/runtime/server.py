@@ -77,6 +77,7 @@ class _Connection(asyncio.Protocol):
     def __init__(self, backend: RuntimeBackend, admit: Admission | None = None) -> None:
         self._backend = backend
         self._admit = admit
+        self._loop = asyncio.get_running_loop()  # (made by the loop's server, for each connection)
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._url = b""
@@ -174,7 +175,7 @@ class _Connection(asyncio.Protocol):
         body = b"".join(self._body)
         oversize = self._body_size > MAX_RESPONSE_BYTES
         if method == b"GET" and url == PREFIX + b"invocation/next":
-            self._task = asyncio.ensure_future(self._serve_next())
+            self._task = self._loop.create_task(self._serve_next())
             return
         if method == b"GET" and url == PREFIX + b"restore/next":  # SnapStart: Init done, snapshot now
             try:
