@@ -394,6 +394,49 @@ def test_frozen_environments_die_with_a_killed_platform(server_factory: Any) -> 
     assert not _cgroup_dirs(pid)
 
 
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _in_root_pid_namespace(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return len(next(line for line in status.splitlines() if line.startswith("NSpid:")).split()) == 2
+
+
+def test_cold_starts_survive_the_death_of_the_init_forker(server_factory: Any) -> None:
+    """PID namespaces are made ahead by the zygote's init forker; when it dies (with the namespaces it
+    made ahead), the next cold starts still get a namespace of their own from its replacement."""
+    server: Server = server_factory()
+    require(server, "pidNamespace")
+    client = server.client()
+    source = "import os\n\ndef handler(event, context):\n    return [os.getpid(), os.readlink('/proc/self/ns/pid')]\n"
+    create_function(client, source, name="before")
+    assert payload_of(client.invoke(FunctionName="before"))[0] == 2
+    assert server.process is not None
+    [zygote] = [
+        pid
+        for pid in _children(server.process.pid)
+        if b"zygote.py" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    # The init forker is the zygote's one child in the platform's PID namespace (spares and environments
+    # live in namespaces of their own); its children are the inits of the namespaces made ahead.
+    [forker] = [pid for pid in _children(zygote) if _in_root_pid_namespace(pid)]
+    made_ahead = _children(forker)
+    assert made_ahead
+    os.kill(forker, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in [forker, *made_ahead]):
+        time.sleep(0.05)
+    namespaces = set()
+    for index in range(4):  # past the spares, on to namespaces made by the new init forker
+        name = f"after{index}"
+        create_function(client, source, name=name)
+        pid, namespace = payload_of(client.invoke(FunctionName=name))
+        assert pid == 2
+        namespaces.add(namespace)
+    assert len(namespaces) == 4
+
+
 def _processes_in(namespace: str) -> set[tuple[int, str]]:
     """(pid, start time) of the processes in a PID namespace (namespace numbers are soon reused)."""
     found = set()
