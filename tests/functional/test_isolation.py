@@ -431,10 +431,14 @@ def test_cold_starts_survive_the_death_of_the_init_forker(server_factory: Any) -
     for index in range(4):  # past the spares, on to namespaces made by the new init forker
         name = f"after{index}"
         create_function(client, source, name=name)
-        pid, namespace = payload_of(client.invoke(FunctionName=name))
+        try:
+            pid, namespace = payload_of(client.invoke(FunctionName=name))
+        except Exception as exc:  # with what the platform logged about it
+            raise AssertionError(server.log()[-6000:]) from exc
         assert pid == 2
         namespaces.add(namespace)
     assert len(namespaces) == 4
+    assert "zygote fork failed" not in server.log()  # forked by the zygote, not started as plain processes
 
 
 def _processes_in(namespace: str) -> set[tuple[int, str]]:

@@ -128,6 +128,18 @@ def load_seccomp(program: bytes) -> None:
 _own_pid_namespace: int | None = None
 
 
+def forget_own_pid_namespace() -> None:
+    """In a child forked otherwise than by `_fork_in_pid_namespace` (the zygote's init forker, when it is
+    restarted): the descriptor of its parent's PID namespace saved there is closed here, and the child
+    saves its own when it first needs it (the saved number could otherwise be closed, or reused by an
+    unrelated descriptor, and the switch back after a fork would fail or go astray)."""
+    global _own_pid_namespace
+    if _own_pid_namespace is not None:
+        with contextlib.suppress(OSError):
+            os.close(_own_pid_namespace)
+        _own_pid_namespace = None
+
+
 def fork_in_new_pid_namespace() -> int:
     """fork(), the child being PID 1 of a new PID namespace. The caller's own PID namespace for later
     children is restored right away, so a fork server can keep forking ordinary children."""
