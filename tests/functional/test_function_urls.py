@@ -375,14 +375,21 @@ while True:
 """
 
 
-def test_response_stream_arrives_in_pieces(
-    server: Server, lambda_client: Any, deploy: Callable[..., str], http: urllib3.PoolManager
-) -> None:
+def _deploy_streaming_runtime(deploy: Callable[..., str]) -> str:
+    """A provided.al2023 function whose runtime streams its responses (STREAMING_RUNTIME)."""
     files: dict[str, str | bytes] = {
         "bootstrap": STREAMING_BOOTSTRAP.format(python=os.path.realpath(sys.executable)),
         "stream.py": STREAMING_RUNTIME,
     }
-    name = deploy(zip_file=make_zip(files, modes={"bootstrap": 0o755}), runtime="provided.al2023", Timeout=10)
+    return str(
+        deploy(zip_file=make_zip(files, modes={"bootstrap": 0o755}), runtime="provided.al2023", Timeout=10)
+    )
+
+
+def test_response_stream_arrives_in_pieces(
+    server: Server, lambda_client: Any, deploy: Callable[..., str], http: urllib3.PoolManager
+) -> None:
+    name = _deploy_streaming_runtime(deploy)
     url_id = _public(lambda_client, name, InvokeMode="RESPONSE_STREAM")
     started = time.monotonic()
     response = http.request("GET", f"{server.endpoint}/_lambdabox/url/{url_id}/", preload_content=False)
@@ -547,11 +554,7 @@ def test_request_over_the_payload_limit_is_413(
 def test_abandoned_stream_does_not_hold_the_invocation(
     server: Server, lambda_client: Any, deploy: Callable[..., str], http: urllib3.PoolManager
 ) -> None:
-    files: dict[str, str | bytes] = {
-        "bootstrap": STREAMING_BOOTSTRAP.format(python=os.path.realpath(sys.executable)),
-        "stream.py": STREAMING_RUNTIME,
-    }
-    name = deploy(zip_file=make_zip(files, modes={"bootstrap": 0o755}), runtime="provided.al2023", Timeout=10)
+    name = _deploy_streaming_runtime(deploy)
     # One environment at most: the next invocation can only start once the abandoned one has ended.
     lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
     url_id = _public(lambda_client, name, InvokeMode="RESPONSE_STREAM")

@@ -210,8 +210,7 @@ class EdgeHttpProtocol(GatheringHttpToolsProtocol):
         """Writes a whole response in one piece and ends the request."""
         if not whole.disconnected:
             out = self._head_bytes(whole, response, b"content-length: %d\r\n\r\n" % len(response.body))
-            if whole.head.method != "HEAD":
-                out.append(response.body)
+            out.append(response.body)  # (HEAD requests go through ASGI)
             self.transport.write(b"".join(out))
         self._complete(whole)
 
