@@ -390,7 +390,7 @@ def test_frozen_environments_die_with_a_killed_platform(server_factory: Any) -> 
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and (_still_there(environment) or _cgroup_dirs(pid)):
         time.sleep(0.1)
-    assert not _still_there(environment)
+    assert not _left(environment), (_left(environment), server.log()[-3000:])
     assert not _cgroup_dirs(pid)
 
 
@@ -454,14 +454,22 @@ def _processes_in(namespace: str) -> set[tuple[int, str]]:
     return found
 
 
-def _still_there(processes: set[tuple[int, str]]) -> bool:
+def _left(processes: set[tuple[int, str]]) -> list[str]:
+    """Those of `processes` still alive, as `pid state ppid` (a zombie is dead: only its parent, maybe
+    the machine's init after reparenting, has yet to reap it)."""
+    left = []
     for pid, started in processes:
         try:
-            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19] == started:
-                return True
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-    return False
+        if fields[19] == started and fields[0] not in ("Z", "X"):
+            left.append(f"{pid} {fields[0]} {fields[1]}")
+    return left
+
+
+def _still_there(processes: set[tuple[int, str]]) -> bool:
+    return bool(_left(processes))
 
 
 PLAIN_BOOTSTRAP = """#!/bin/sh
