@@ -1,4 +1,5 @@
-"""The one HTTP port: an ASGI app that hands each request to its service front end."""
+"""The one HTTP port: who answers each request (`Edge.route`), the whole-request answer (SigV4, then the
+service), and the ASGI adapter for what streams its request body (S3)."""
 
 from __future__ import annotations
 
