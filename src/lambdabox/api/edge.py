@@ -3,7 +3,7 @@ service), and the ASGI adapter for what streams its request body (S3)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Protocol
@@ -201,21 +201,41 @@ class Edge:
                 return
 
 
-def _head(scope: Scope) -> WireRequest:
-    """An ASGI request without its body: enough to decide who answers it."""
-    pairs = tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"])
-    client = scope.get("client") or ("127.0.0.1", 0)
-    server = scope.get("server") or ("", 0)
+def request_head(
+    method: str,
+    raw_path: bytes,
+    query: bytes,
+    raw_headers: Iterable[tuple[bytes, bytes]],
+    client: tuple[str, int] | None,
+    server: tuple[str, int | None] | None,
+    http_version: str,
+) -> WireRequest:
+    """A request without its body, from its head as the HTTP layer parsed it (both transports): enough
+    to decide who answers it."""
+    pairs = tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw_headers)
     return WireRequest(
-        method=scope["method"],
-        raw_path=scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0],
-        query_string=scope.get("query_string", b"").decode("latin-1"),
+        method=method,
+        raw_path=raw_path.decode("latin-1"),
+        query_string=query.decode("latin-1"),
         headers=dict(pairs),  # a repeated name: its last value
         body=b"",
-        client_host=client[0],
+        client_host=(client or ("127.0.0.1", 0))[0],
         header_pairs=pairs,
-        server_port=server[1] or 0,
-        http_version=scope.get("http_version", "1.1"),
+        server_port=(server or ("", 0))[1] or 0,
+        http_version=http_version,
+    )
+
+
+def _head(scope: Scope) -> WireRequest:
+    """An ASGI request without its body."""
+    return request_head(
+        scope["method"],
+        scope.get("raw_path", scope["path"].encode()).split(b"?", 1)[0],
+        scope.get("query_string", b""),
+        scope["headers"],
+        scope.get("client"),
+        scope.get("server"),
+        scope.get("http_version", "1.1"),
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from lambdabox.api.edge import Edge, Whole, close_stream
+from lambdabox.api.edge import Edge, Whole, close_stream, request_head
 from lambdabox.aws.wire import WireRequest, WireResponse
 
 
@@ -133,20 +133,14 @@ class EdgeHttpProtocol(GatheringHttpToolsProtocol):
 
     def _head(self, method: bytes) -> WireRequest:
         url = httptools.parse_url(self.url)
-        pairs = tuple(
-            (k.decode("latin-1"), v.decode("latin-1")) for k, v in self.headers
-        )  # names lower-cased
-        client = self.client or ("127.0.0.1", 0)
-        return WireRequest(
-            method=method.decode("ascii"),
-            raw_path=url.path.decode("latin-1"),
-            query_string=(url.query or b"").decode("latin-1"),
-            headers=dict(pairs),
-            body=b"",
-            client_host=client[0],
-            header_pairs=pairs,
-            server_port=(self.server or ("", 0))[1] or 0,
-            http_version=self.parser.get_http_version(),
+        return request_head(
+            method.decode("ascii"),
+            url.path,
+            url.query or b"",
+            self.headers,
+            self.client,
+            self.server,
+            self.parser.get_http_version(),
         )
 
     def on_body(self, body: bytes) -> None:
