@@ -24,6 +24,7 @@ import boto3
 import pytest
 import urllib3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
 ACCESS_KEY = "LKIATESTTESTTESTTEST"
@@ -310,6 +311,16 @@ def http() -> Iterator[urllib3.PoolManager]:
     """A urllib3 pool for raw HTTP requests, closed after the test."""
     with urllib3.PoolManager() as pool:
         yield pool
+
+
+def aws_error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
+    """A botocore error's (code, message, HTTP status)."""
+    response = excinfo.value.response
+    return (
+        response["Error"]["Code"],
+        response["Error"]["Message"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+    )
 
 
 def make_zip(files: dict[str, str | bytes], modes: dict[str, int] | None = None) -> bytes:

@@ -16,7 +16,7 @@ import pytest
 import urllib3
 from botocore.exceptions import ClientError
 
-from tests.conftest import REGION, Server, create_function, make_zip, unique
+from tests.conftest import REGION, Server, aws_error, create_function, make_zip, unique
 from tests.signing import sign
 
 URL = re.compile(r"http://([a-z0-9]{32})\.lambda-url\.us-east-1\.localhost:(\d+)/")
@@ -32,15 +32,6 @@ def handler(event, context):
         "body": json.dumps({"event": event, "request_id": context.aws_request_id}),
     }
 """
-
-
-def _error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
-    response = excinfo.value.response
-    return (
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-    )
 
 
 def _public(lambda_client: Any, name: str, qualifier: str | None = None, **extra: Any) -> str:
@@ -80,7 +71,7 @@ def test_url_configuration_lifecycle(lambda_client: Any, deploy: Callable[..., s
 
     with pytest.raises(ClientError) as excinfo:
         lambda_client.create_function_url_config(FunctionName=name, AuthType="NONE")
-    assert _error(excinfo) == (
+    assert aws_error(excinfo) == (
         "ResourceConflictException",
         f"Failed to create function url config for [functionArn = {arn}]. Error message:  "
         "FunctionUrlConfig exists for this Lambda function",
@@ -118,10 +109,14 @@ def test_url_configuration_lifecycle(lambda_client: Any, deploy: Callable[..., s
     lambda_client.delete_function_url_config(FunctionName=name)
     with pytest.raises(ClientError) as excinfo:
         lambda_client.get_function_url_config(FunctionName=name)
-    assert _error(excinfo) == ("ResourceNotFoundException", "The resource you requested does not exist.", 404)
+    assert aws_error(excinfo) == (
+        "ResourceNotFoundException",
+        "The resource you requested does not exist.",
+        404,
+    )
     with pytest.raises(ClientError) as excinfo:
         lambda_client.delete_function_url_config(FunctionName=name)
-    assert _error(excinfo)[0] == "ResourceNotFoundException"
+    assert aws_error(excinfo)[0] == "ResourceNotFoundException"
     # Deleting the alias deletes its URL.
     lambda_client.delete_alias(FunctionName=name, Name="live")
     assert lambda_client.list_function_url_configs(FunctionName=name)["FunctionUrlConfigs"] == []
@@ -131,31 +126,31 @@ def test_url_configuration_refusals(lambda_client: Any, deploy: Callable[..., st
     name = deploy()
     with pytest.raises(ClientError) as excinfo:
         lambda_client.create_function_url_config(FunctionName=name, Qualifier="1", AuthType="NONE")
-    code, message, status = _error(excinfo)
+    code, message, status = aws_error(excinfo)
     assert (code, status) == ("ValidationException", 400) and "Value '1' at 'qualifier'" in message
     with pytest.raises(ClientError) as excinfo:
         lambda_client.create_function_url_config(FunctionName=f"{name}:1", AuthType="NONE")
-    assert _error(excinfo)[0] == "ValidationException"
+    assert aws_error(excinfo)[0] == "ValidationException"
     with pytest.raises(ClientError) as excinfo:
         lambda_client.create_function_url_config(FunctionName=name, Qualifier="nope", AuthType="NONE")
-    assert _error(excinfo)[:2] == (
+    assert aws_error(excinfo)[:2] == (
         "ResourceNotFoundException",
         f"Alias not found: arn:aws:lambda:us-east-1:000000000000:function:{name}:nope",
     )
     with pytest.raises(ClientError) as excinfo:
         lambda_client.create_function_url_config(FunctionName=unique(), AuthType="NONE")
-    assert _error(excinfo)[0] == "ResourceNotFoundException"
+    assert aws_error(excinfo)[0] == "ResourceNotFoundException"
     with pytest.raises(ClientError) as excinfo:
         lambda_client.create_function_url_config(FunctionName=name, AuthType="OPEN")
-    assert _error(excinfo)[0] == "ValidationException"
+    assert aws_error(excinfo)[0] == "ValidationException"
     with pytest.raises(ClientError) as excinfo:
         lambda_client.create_function_url_config(FunctionName=name, AuthType="NONE", Cors={"MaxAge": 86401})
-    assert _error(excinfo)[0] == "ValidationException"
+    assert aws_error(excinfo)[0] == "ValidationException"
     with pytest.raises(ClientError) as excinfo:
         lambda_client.create_function_url_config(
             FunctionName=name, AuthType="NONE", Cors={"AllowMethods": ["OPTIONS"]}
         )
-    assert _error(excinfo)[0] == "ValidationException"
+    assert aws_error(excinfo)[0] == "ValidationException"
 
 
 def test_request_and_response_mapping(
@@ -426,7 +421,7 @@ def test_deleting_the_function_deletes_its_urls(
     create_function(lambda_client, name=name)
     with pytest.raises(ClientError) as excinfo:
         lambda_client.get_function_url_config(FunctionName=name)
-    assert _error(excinfo)[0] == "ResourceNotFoundException"
+    assert aws_error(excinfo)[0] == "ResourceNotFoundException"
     assert http.request("GET", f"{server.endpoint}/_lambdabox/url/{url_id}/").status == 403
 
 
@@ -486,7 +481,7 @@ def test_invoke_with_response_stream(lambda_client: Any, deploy: Callable[..., s
     assert "START RequestId" in base64.b64decode(complete["LogResult"]).decode()
     with pytest.raises(ClientError) as excinfo:
         lambda_client.invoke_with_response_stream(FunctionName=unique())
-    assert _error(excinfo)[0] == "ResourceNotFoundException"
+    assert aws_error(excinfo)[0] == "ResourceNotFoundException"
 
 
 def _exchange(port: int, data: bytes, answers: int) -> list[tuple[list[bytes], bytes]]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import REGION, Server, create_function, make_zip, python_zip
+from tests.conftest import REGION, Server, aws_error, create_function, make_zip, python_zip
 
 ACCOUNT = "000000000000"
 
@@ -18,15 +18,6 @@ PROFILE = "arn:aws:signer:us-east-1:000000000000:/signing-profiles/lambdabox/AbC
 OTHER_PROFILE = "arn:aws:signer:us-east-1:000000000000:/signing-profiles/other/ZyXwVu9876"
 CSC_ARN = re.compile(rf"arn:aws:lambda:{REGION}:{ACCOUNT}:code-signing-config:(csc-[0-9a-f]{{17}})")
 RUNTIME_VERSION = "arn:aws:lambda:us-east-1::runtime:0123456789abcdef0123456789abcdef0123456789abcdef"
-
-
-def _error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
-    response = excinfo.value.response
-    return (
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-    )
 
 
 def _csc(client: Any, policy: str | None = None, **kwargs: Any) -> str:
@@ -91,7 +82,7 @@ def test_code_signing_config_lifecycle(lambda_client: Any) -> None:
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
     with pytest.raises(ClientError) as excinfo:
         lambda_client.get_code_signing_config(CodeSigningConfigArn=arn)
-    assert _error(excinfo) == (
+    assert aws_error(excinfo) == (
         "ResourceNotFoundException",
         f"The Lambda code signing configuration {arn} can not be found.",
         404,
@@ -102,13 +93,13 @@ def test_code_signing_config_lifecycle(lambda_client: Any) -> None:
     ):
         with pytest.raises(ClientError) as excinfo:
             call(CodeSigningConfigArn=arn)
-        assert _error(excinfo)[0] == "ResourceNotFoundException"
+        assert aws_error(excinfo)[0] == "ResourceNotFoundException"
     with pytest.raises(ClientError) as excinfo:
         lambda_client.update_code_signing_config(CodeSigningConfigArn=arn, Description="x")
-    assert _error(excinfo)[0] == "ResourceNotFoundException"
+    assert aws_error(excinfo)[0] == "ResourceNotFoundException"
     with pytest.raises(ClientError) as excinfo:
         lambda_client.list_tags(Resource=arn)
-    assert _error(excinfo)[0] == "ResourceNotFoundException"
+    assert aws_error(excinfo)[0] == "ResourceNotFoundException"
 
 
 def test_code_signing_config_validation(server: Server, lambda_client: Any) -> None:
@@ -130,13 +121,13 @@ def test_code_signing_config_validation(server: Server, lambda_client: Any) -> N
     for kwargs in cases:
         with pytest.raises(ClientError) as excinfo:
             unchecked.create_code_signing_config(**kwargs)
-        code, _, status = _error(excinfo)
+        code, _, status = aws_error(excinfo)
         assert (code, status) in (("ValidationException", 400), ("InvalidParameterValueException", 400)), (
             kwargs
         )
     with pytest.raises(ClientError) as excinfo:
         unchecked.get_code_signing_config(CodeSigningConfigArn="arn:aws:lambda:us-east-1:000000000000:csc-1")
-    assert _error(excinfo)[0] == "ValidationException"
+    assert aws_error(excinfo)[0] == "ValidationException"
 
 
 def test_function_code_signing_config(lambda_client: Any, deploy: Callable[..., str]) -> None:
@@ -158,13 +149,13 @@ def test_function_code_signing_config(lambda_client: Any, deploy: Callable[..., 
 
     with pytest.raises(ClientError) as excinfo:
         lambda_client.delete_code_signing_config(CodeSigningConfigArn=arn)
-    code, _, status = _error(excinfo)
+    code, _, status = aws_error(excinfo)
     assert (code, status) == ("ResourceConflictException", 409)
 
     missing = _missing_csc(arn)
     with pytest.raises(ClientError) as excinfo:
         lambda_client.put_function_code_signing_config(CodeSigningConfigArn=missing, FunctionName=name)
-    assert _error(excinfo) == (
+    assert aws_error(excinfo) == (
         "CodeSigningConfigNotFoundException",
         "The code signing configuration cannot be found. Check that the provided configuration is not deleted: "
         f"{missing}.",
@@ -179,7 +170,7 @@ def test_function_code_signing_config(lambda_client: Any, deploy: Callable[..., 
     ):
         with pytest.raises(ClientError) as excinfo:
             call()
-        assert _error(excinfo) == (
+        assert aws_error(excinfo) == (
             "ResourceNotFoundException",
             f"Function not found: arn:aws:lambda:{REGION}:{ACCOUNT}:function:no-such-function",
             404,
@@ -204,7 +195,7 @@ def test_enforce_refuses_unsigned_code_and_warn_accepts_it(
     name = f"csc-enforce-{enforce[-8:]}"
     with pytest.raises(ClientError) as excinfo:
         create_function(lambda_client, name=name, CodeSigningConfigArn=enforce)
-    assert _error(excinfo) == (
+    assert aws_error(excinfo) == (
         "CodeVerificationFailedException",
         "Lambda cannot deploy the function. The function or layer might be signed using a signature that the "
         f"client is not configured to accept. Check the provided signature for {name}.",
@@ -212,10 +203,10 @@ def test_enforce_refuses_unsigned_code_and_warn_accepts_it(
     )
     with pytest.raises(ClientError) as excinfo:
         lambda_client.get_function(FunctionName=name)
-    assert _error(excinfo)[0] == "ResourceNotFoundException"  # nothing was created
+    assert aws_error(excinfo)[0] == "ResourceNotFoundException"  # nothing was created
     with pytest.raises(ClientError) as excinfo:
         create_function(lambda_client, name=name, CodeSigningConfigArn=_missing_csc(enforce))
-    assert _error(excinfo)[0] == "CodeSigningConfigNotFoundException"
+    assert aws_error(excinfo)[0] == "CodeSigningConfigNotFoundException"
 
     warned = create_function(lambda_client, CodeSigningConfigArn=warn)  # Warn: deployed, with a warning
     assert lambda_client.get_function_code_signing_config(FunctionName=warned)["CodeSigningConfigArn"] == warn
@@ -233,14 +224,14 @@ def test_enforce_refuses_unsigned_code_and_warn_accepts_it(
         lambda_client.update_function_code(
             FunctionName=warned, ZipFile=python_zip("def handler(e, c):\n    return 3\n")
         )
-    assert _error(excinfo)[:1] == ("CodeVerificationFailedException",)
+    assert aws_error(excinfo)[:1] == ("CodeVerificationFailedException",)
     assert lambda_client.invoke(FunctionName=warned)["Payload"].read() == b"2"
     layer = lambda_client.publish_layer_version(
         LayerName=f"csc-layer-{enforce[-8:]}", Content={"ZipFile": make_zip({"python/extra.py": "X = 1\n"})}
     )["LayerVersionArn"]
     with pytest.raises(ClientError) as excinfo:  # a layer is deployed code as well
         lambda_client.update_function_configuration(FunctionName=warned, Layers=[layer])
-    code, message, _ = _error(excinfo)
+    code, message, _ = aws_error(excinfo)
     assert code == "CodeVerificationFailedException" and message.endswith(
         f"Check the provided signature for {layer}."
     )
@@ -310,13 +301,13 @@ def test_runtime_management_config(server: Server, lambda_client: Any, deploy: C
     ):
         with pytest.raises(ClientError) as excinfo:
             unchecked.put_runtime_management_config(FunctionName=name, **kwargs)
-        assert _error(excinfo)[0] == code, kwargs
+        assert aws_error(excinfo)[0] == code, kwargs
     with pytest.raises(ClientError) as excinfo:
         lambda_client.get_runtime_management_config(FunctionName=name, Qualifier="42")
-    assert _error(excinfo) == ("ResourceNotFoundException", f"Function not found: {arn}:42", 404)
+    assert aws_error(excinfo) == ("ResourceNotFoundException", f"Function not found: {arn}:42", 404)
     with pytest.raises(ClientError) as excinfo:
         lambda_client.put_runtime_management_config(FunctionName="no-such-function", UpdateRuntimeOn="Auto")
-    assert _error(excinfo)[0] == "ResourceNotFoundException"
+    assert aws_error(excinfo)[0] == "ResourceNotFoundException"
 
 
 # -- recursion ---------------------------------------------------------------------------------------------
@@ -333,10 +324,10 @@ def test_function_recursion_config(server: Server, lambda_client: Any, deploy: C
     assert lambda_client.get_function_recursion_config(FunctionName=name)["RecursiveLoop"] == "Allow"
     with pytest.raises(ClientError) as excinfo:
         unchecked.put_function_recursion_config(FunctionName=name, RecursiveLoop="Sometimes")
-    assert _error(excinfo)[0] == "ValidationException"
+    assert aws_error(excinfo)[0] == "ValidationException"
     with pytest.raises(ClientError) as excinfo:
         lambda_client.get_function_recursion_config(FunctionName="no-such-function")
-    assert _error(excinfo)[0] == "ResourceNotFoundException"
+    assert aws_error(excinfo)[0] == "ResourceNotFoundException"
 
     # A function created again under the same name starts from the defaults.
     lambda_client.delete_function(FunctionName=name)
@@ -384,7 +375,7 @@ def test_terraform_refresh_calls_answer(lambda_client: Any, deploy: Callable[...
     assert [v["Version"] for v in versions] == ["$LATEST"]
     with pytest.raises(ClientError) as excinfo:
         lambda_client.get_policy(FunctionName=name)
-    assert _error(excinfo)[0] == "ResourceNotFoundException"  # the provider treats this as "no policy"
+    assert aws_error(excinfo)[0] == "ResourceNotFoundException"  # the provider treats this as "no policy"
     assert (
         lambda_client.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions") is None
     )

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import ROLE, Server, create_function, make_zip, raw_request, unique
+from tests.conftest import ROLE, Server, aws_error, create_function, make_zip, raw_request, unique
 from tests.functional.test_iam_enforcement import Users, allow, document
 
 GREET = "MESSAGE = 'hello from layer {tag}'\n\ndef greet(name):\n    return f'{{MESSAGE}}, {{name}}'\n"
@@ -50,11 +50,6 @@ def publish(client: Any, name: str, content: bytes, **kwargs: Any) -> dict[str, 
         LayerName=name, Content={"ZipFile": content}, **kwargs
     )
     return response
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
-    error = excinfo.value.response
-    return error["Error"]["Code"], error["Error"]["Message"], error["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def invoke(client: Any, name: str, event: Any = None, qualifier: str | None = None) -> Any:
@@ -149,7 +144,7 @@ def test_list_filters_and_pagination(lambda_client: Any) -> None:
     assert ours(CompatibleArchitecture="arm64") == {names[0]: 3}
     with pytest.raises(ClientError) as excinfo:
         lambda_client.list_layers(CompatibleRuntime="cobol42")
-    assert error_of(excinfo)[0] == "ValidationException"
+    assert aws_error(excinfo)[0] == "ValidationException"
 
 
 def test_delete_is_idempotent_and_numbers_are_never_reused(lambda_client: Any) -> None:
@@ -172,7 +167,7 @@ def test_delete_is_idempotent_and_numbers_are_never_reused(lambda_client: Any) -
     )
     with pytest.raises(ClientError) as excinfo:
         lambda_client.get_layer_version(LayerName=name, VersionNumber=2)
-    assert error_of(excinfo) == (
+    assert aws_error(excinfo) == (
         "ResourceNotFoundException",
         "The resource you requested does not exist.",
         404,
@@ -189,7 +184,7 @@ def test_layer_version_permissions(lambda_client: Any) -> None:
     arn = publish(lambda_client, name, layer_zip("p"))["LayerVersionArn"]
     with pytest.raises(ClientError) as excinfo:
         lambda_client.get_layer_version_policy(LayerName=name, VersionNumber=1)
-    assert error_of(excinfo) == (
+    assert aws_error(excinfo) == (
         "ResourceNotFoundException",
         "No policy is associated with the given resource.",
         404,
@@ -232,18 +227,18 @@ def test_layer_version_permissions(lambda_client: Any) -> None:
         lambda_client.add_layer_version_permission(
             LayerName=name, VersionNumber=1, StatementId="org", Action="lambda:GetLayerVersion", Principal="*"
         )
-    assert error_of(excinfo)[0::2] == ("ResourceConflictException", 409)
-    assert "The statement id (org) provided already exists" in error_of(excinfo)[1]
+    assert aws_error(excinfo)[0::2] == ("ResourceConflictException", 409)
+    assert "The statement id (org) provided already exists" in aws_error(excinfo)[1]
     with pytest.raises(ClientError) as excinfo:
         lambda_client.remove_layer_version_permission(
             LayerName=name, VersionNumber=1, StatementId="xaccount", RevisionId=added["RevisionId"]
         )
-    assert error_of(excinfo)[0::2] == ("PreconditionFailedException", 412)
+    assert aws_error(excinfo)[0::2] == ("PreconditionFailedException", 412)
     with pytest.raises(ClientError) as excinfo:
         lambda_client.add_layer_version_permission(
             LayerName=name, VersionNumber=1, StatementId="bad", Action="lambda:InvokeFunction", Principal="*"
         )
-    assert error_of(excinfo)[0] == "ValidationException"
+    assert aws_error(excinfo)[0] == "ValidationException"
 
     removed = lambda_client.remove_layer_version_permission(
         LayerName=name, VersionNumber=1, StatementId="xaccount"
@@ -251,14 +246,14 @@ def test_layer_version_permissions(lambda_client: Any) -> None:
     assert removed["ResponseMetadata"]["HTTPStatusCode"] == 204
     with pytest.raises(ClientError) as excinfo:
         lambda_client.remove_layer_version_permission(LayerName=name, VersionNumber=1, StatementId="xaccount")
-    assert error_of(excinfo) == (
+    assert aws_error(excinfo) == (
         "ResourceNotFoundException",
         "Statement xaccount is not found in resource policy.",
         404,
     )
     with pytest.raises(ClientError) as excinfo:
         lambda_client.get_layer_version_policy(LayerName=name, VersionNumber=7)
-    assert error_of(excinfo)[0] == "ResourceNotFoundException"
+    assert aws_error(excinfo)[0] == "ResourceNotFoundException"
 
 
 def test_layer_errors(lambda_client: Any, deploy: Callable[..., str]) -> None:
@@ -267,32 +262,32 @@ def test_layer_errors(lambda_client: Any, deploy: Callable[..., str]) -> None:
     second = publish(lambda_client, name, layer_zip("2"))["LayerVersionArn"]
     with pytest.raises(ClientError) as excinfo:
         lambda_client.get_layer_version(LayerName=name, VersionNumber=3)
-    assert error_of(excinfo) == (
+    assert aws_error(excinfo) == (
         "ResourceNotFoundException",
         "The resource you requested does not exist.",
         404,
     )
     with pytest.raises(ClientError) as excinfo:
         lambda_client.get_layer_version(LayerName=unique("missing"), VersionNumber=1)
-    assert error_of(excinfo)[0] == "ResourceNotFoundException"
+    assert aws_error(excinfo)[0] == "ResourceNotFoundException"
     with pytest.raises(ClientError) as excinfo:
         publish(lambda_client, name, b"not a zip")
-    code, message, status = error_of(excinfo)
+    code, message, status = aws_error(excinfo)
     assert (code, status) == ("InvalidParameterValueException", 400)
     assert message.startswith("Could not unzip uploaded file.")
     with pytest.raises(ClientError) as excinfo:
         publish(lambda_client, name, make_zip({}))
-    assert error_of(excinfo) == (
+    assert aws_error(excinfo) == (
         "InvalidParameterValueException",
         "Uploaded file must be a non-empty zip",
         400,
     )
     with pytest.raises(ClientError) as excinfo:
         publish(lambda_client, name, layer_zip("x"), CompatibleRuntimes=["python9"])
-    assert error_of(excinfo)[0] == "ValidationException"
+    assert aws_error(excinfo)[0] == "ValidationException"
     with pytest.raises(ClientError) as excinfo:
         publish(lambda_client, "bad name!", layer_zip("x"))
-    assert error_of(excinfo)[0] == "ValidationException"
+    assert aws_error(excinfo)[0] == "ValidationException"
 
     missing = first.rsplit(":", 1)[0] + ":42"
     cases = [
@@ -307,11 +302,11 @@ def test_layer_errors(lambda_client: Any, deploy: Callable[..., str]) -> None:
     for layers, expected in cases:
         with pytest.raises(ClientError) as excinfo:
             deploy(Layers=layers)
-        assert error_of(excinfo) == ("InvalidParameterValueException", expected, 400)
+        assert aws_error(excinfo) == ("InvalidParameterValueException", expected, 400)
     function = deploy()
     with pytest.raises(ClientError) as excinfo:
         lambda_client.update_function_configuration(FunctionName=function, Layers=[missing])
-    assert error_of(excinfo) == (
+    assert aws_error(excinfo) == (
         "InvalidParameterValueException",
         f"Layer version {missing} does not exist.",
         400,
@@ -376,7 +371,7 @@ def test_function_keeps_a_deleted_layer_version(lambda_client: Any, deploy: Call
     assert [layer["Arn"] for layer in config["Layers"]] == [arn]
     with pytest.raises(ClientError) as excinfo:
         lambda_client.update_function_configuration(FunctionName=name, Layers=[arn])
-    assert error_of(excinfo)[1] == f"Layer version {arn} does not exist."
+    assert aws_error(excinfo)[1] == f"Layer version {arn} does not exist."
 
 
 def test_layers_survive_a_restart(server_factory: Callable[..., Server]) -> None:
@@ -420,14 +415,14 @@ def test_iam_authorizes_layer_operations(server: Server, lambda_client: Any) -> 
     assert len(client.list_layer_versions(LayerName=layer)["LayerVersions"]) == 2
     with pytest.raises(ClientError) as excinfo:
         client.get_layer_version_by_arn(Arn=second["LayerVersionArn"])
-    assert error_of(excinfo)[0::2] == ("AccessDeniedException", 403)
-    assert f"lambda:GetLayerVersion on resource: {second['LayerVersionArn']}" in error_of(excinfo)[1]
+    assert aws_error(excinfo)[0::2] == ("AccessDeniedException", 403)
+    assert f"lambda:GetLayerVersion on resource: {second['LayerVersionArn']}" in aws_error(excinfo)[1]
     with pytest.raises(ClientError) as excinfo:
         publish(client, layer, layer_zip("3"))
-    assert f"lambda:PublishLayerVersion on resource: {first['LayerArn']}" in error_of(excinfo)[1]
+    assert f"lambda:PublishLayerVersion on resource: {first['LayerArn']}" in aws_error(excinfo)[1]
     with pytest.raises(ClientError) as excinfo:  # using a layer version needs GetLayerVersion on it
         create_function(client, role=ROLE, Layers=[second["LayerVersionArn"]])
-    assert f"lambda:GetLayerVersion on resource: {second['LayerVersionArn']}" in error_of(excinfo)[1]
+    assert f"lambda:GetLayerVersion on resource: {second['LayerVersionArn']}" in aws_error(excinfo)[1]
 
 
 def test_publish_from_s3(lambda_client: Any, s3: Any, bucket: str) -> None:
@@ -442,7 +437,7 @@ def test_publish_from_s3(lambda_client: Any, s3: Any, bucket: str) -> None:
         lambda_client.publish_layer_version(
             LayerName=unique("layer"), Content={"S3Bucket": bucket, "S3Key": "missing.zip"}
         )
-    assert error_of(excinfo)[0] == "InvalidParameterValueException"
+    assert aws_error(excinfo)[0] == "InvalidParameterValueException"
 
 
 def test_snapstart_versions_keep_their_layers(lambda_client: Any, server: Server) -> None:

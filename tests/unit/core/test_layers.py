@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,16 +14,9 @@ from lambdabox.errors import AwsError
 from lambdabox.storage.code import FileCodeStore
 from lambdabox.storage.layers_sqlite import SqliteLayerStore
 from lambdabox.storage.sqlite import Database
+from tests.conftest import make_zip
 
 ACCOUNT = Account("123456789012", "us-east-1")
-
-
-def _zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
 
 
 def _service(root: Path) -> LayerService:
@@ -34,11 +25,11 @@ def _service(root: Path) -> LayerService:
 
 def test_versions_are_numbered_per_layer_and_never_reused(tmp_path: Path) -> None:
     layers = _service(tmp_path)
-    assert [layers.publish("a", _zip({"x": str(i)})).version for i in range(3)] == [1, 2, 3]
-    assert layers.publish("b", _zip({"x": "b"})).version == 1
+    assert [layers.publish("a", make_zip({"x": str(i)})).version for i in range(3)] == [1, 2, 3]
+    assert layers.publish("b", make_zip({"x": "b"})).version == 1
     layers.delete("a", 3)
     layers.delete("a", 3)  # idempotent
-    assert layers.publish("a", _zip({"x": "again"})).version == 4
+    assert layers.publish("a", make_zip({"x": "again"})).version == 4
     assert [v.version for v in layers.list_versions("a")] == [4, 2, 1]
     reopened = _service(tmp_path)  # what a restart sees
     assert [v.version for v in reopened.list_layers()] == [4, 1]
@@ -49,8 +40,8 @@ def test_versions_are_numbered_per_layer_and_never_reused(tmp_path: Path) -> Non
 
 def test_resolve_checks_a_functions_layers(tmp_path: Path) -> None:
     layers = _service(tmp_path)
-    one = layers.publish("one", _zip({"python/m.py": "A = 1"}))
-    two = layers.publish("two", _zip({"python/m.py": "A = 2"}))
+    one = layers.publish("one", make_zip({"python/m.py": "A = 1"}))
+    two = layers.publish("two", make_zip({"python/m.py": "A = 2"}))
     arn_one, arn_two = layers.version_arn("one", 1), layers.version_arn("two", 1)
     refs = layers.resolve([arn_one, arn_two])
     assert refs == (LayerRef(arn_one, one.code), LayerRef(arn_two, two.code))

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 from pathlib import Path
 
 from lambdabox.storage.code import FileCodeStore
-
-
-def _zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
+from tests.conftest import make_zip
 
 
 def test_later_layers_replace_earlier_files(tmp_path: Path) -> None:
     store = FileCodeStore(tmp_path / "code")
-    first = store.put_zip(_zip({"python/a.py": "first", "python/shared.py": "first", "bin/x": "1"}))
-    second = store.put_zip(_zip({"python/shared.py": "second", "lib/libz.so": "z"}))
+    first = store.put_zip(make_zip({"python/a.py": "first", "python/shared.py": "first", "bin/x": "1"}))
+    second = store.put_zip(make_zip({"python/shared.py": "second", "lib/libz.so": "z"}))
     opt = store.opt_dir([first, second])
     assert (opt / "python" / "a.py").read_text() == "first"
     assert (opt / "python" / "shared.py").read_text() == "second"
@@ -43,9 +34,9 @@ def test_no_layers_is_an_empty_directory(tmp_path: Path) -> None:
 
 def test_collect_keeps_what_is_live_and_removes_the_rest(tmp_path: Path) -> None:
     store = FileCodeStore(tmp_path / "code")
-    live = store.put_zip(_zip({"app.py": "live"}))
-    layer = store.put_zip(_zip({"python/l.py": "layer"}))
-    gone = store.put_zip(_zip({"app.py": "gone"}))
+    live = store.put_zip(make_zip({"app.py": "live"}))
+    layer = store.put_zip(make_zip({"python/l.py": "layer"}))
+    gone = store.put_zip(make_zip({"app.py": "gone"}))
     kept_opt, gone_opt = store.opt_dir([layer]), store.opt_dir([layer, gone])
     (tmp_path / "code" / ".tmp-interrupted").mkdir()
     store.collect([live, layer], [[layer]])
