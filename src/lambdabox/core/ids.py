@@ -19,6 +19,11 @@ def request_id() -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
+def trace_root() -> str:
+    """A new X-Ray trace id: `Root=1-<epoch seconds, hex>-<96 random bits, hex>`."""
+    return f"Root=1-{int(time.time()):08x}-{getrandbits(96):024x}"
+
+
 def trace_id() -> str:
-    """An X-Ray trace header for a new (unsampled) invocation: `Root=1-<epoch hex>-<96 bits>;Parent=...`."""
-    return f"Root=1-{int(time.time()):08x}-{getrandbits(96):024x};Parent={getrandbits(64):016x};Sampled=0"
+    """An X-Ray trace header for a new (unsampled) invocation: a new root, a parent, not sampled."""
+    return f"{trace_root()};Parent={getrandbits(64):016x};Sampled=0"

@@ -24,6 +24,7 @@ from urllib.parse import unquote
 
 import orjson
 
+from lambdabox.core import ids
 from lambdabox.core.apigateway.authorizers import Authorized, AuthorizerFailed, RouteAuthorizer
 from lambdabox.core.apigateway.cors import apply_cors, is_preflight, preflight
 from lambdabox.core.apigateway.jwt import Forbidden, JwtValidator, Unauthorized
@@ -122,10 +123,6 @@ def rest_api_error(kind: str, request_id: str) -> HttpResponse:
 
 def _apigw_id() -> str:
     return base64.b64encode(os.urandom(10)).decode()
-
-
-def _trace_id() -> str:
-    return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"
 
 
 @dataclass(frozen=True)
@@ -419,7 +416,7 @@ class Gateway:
         extra = (
             ("x-amzn-RequestId", request_id),
             ("x-amz-apigw-id", _apigw_id()),
-            ("X-Amzn-Trace-Id", _trace_id()),
+            ("X-Amzn-Trace-Id", ids.trace_root()),
         )
         return HttpResponse(response.status, (*response.headers, *extra), response.body)
 
