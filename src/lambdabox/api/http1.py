@@ -36,6 +36,11 @@ class _GatheringTransport:
         if self._scheduled is None:
             self._scheduled = self._loop.call_soon(self.flush)
 
+    def send(self, data: bytes) -> None:
+        """Write `data` behind what is held, now (a whole response: nothing to wait for)."""
+        self._held.append(data)
+        self.flush()
+
     def flush(self) -> None:
         if self._scheduled is not None:
             self._scheduled.cancel()
@@ -205,7 +210,7 @@ class EdgeHttpProtocol(GatheringHttpToolsProtocol):
         if not whole.disconnected:
             out = self._head_bytes(whole, response, b"content-length: %d\r\n\r\n" % len(response.body))
             out.append(response.body)  # (HEAD requests go through ASGI)
-            self.transport.write(b"".join(out))
+            self.transport.send(b"".join(out))  # type: ignore[attr-defined]
         self._complete(whole)
 
     async def _stream(self, whole: _Whole, response: WireResponse) -> None:
