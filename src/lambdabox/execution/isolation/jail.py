@@ -125,19 +125,9 @@ def load_seccomp(program: bytes) -> None:
 
 
 # -- PID namespace -----------------------------------------------------------------------------------------
-_own_pid_namespace: int | None = None
-
-
-def forget_own_pid_namespace() -> None:
-    """In a child forked otherwise than by `_fork_in_pid_namespace` (the zygote's init forker, when it is
-    restarted): the descriptor of its parent's PID namespace saved there is closed here, and the child
-    saves its own when it first needs it (the saved number could otherwise be closed, or reused by an
-    unrelated descriptor, and the switch back after a fork would fail or go astray)."""
-    global _own_pid_namespace
-    if _own_pid_namespace is not None:
-        with contextlib.suppress(OSError):
-            os.close(_own_pid_namespace)
-        _own_pid_namespace = None
+# (the process that opened it, a descriptor of its PID namespace): a process forked otherwise than below
+# inherits the pair with a number it may have closed or reused since, and opens its own.
+_own_pid_namespace: tuple[int, int] | None = None
 
 
 def fork_in_new_pid_namespace() -> int:
@@ -156,19 +146,21 @@ def fork_into_pid_namespace(namespace_fd: int) -> int:
 def _fork_in_pid_namespace(switch: Callable[[], object]) -> int:
     """fork() with the PID namespace for children switched by `switch`, then switched back here."""
     global _own_pid_namespace
-    if _own_pid_namespace is None:
-        _own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    me = os.getpid()
+    if _own_pid_namespace is None or _own_pid_namespace[0] != me:
+        _own_pid_namespace = (me, os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC))
+    own = _own_pid_namespace[1]
     switch()
     try:
         pid = os.fork()
     except BaseException:
-        _check(_libc.setns(_own_pid_namespace, CLONE_NEWPID), "setns(pid)")
+        _check(_libc.setns(own, CLONE_NEWPID), "setns(pid)")
         raise
     if pid == 0:
-        os.close(_own_pid_namespace)
+        os.close(own)
         _own_pid_namespace = None
     else:
-        _check(_libc.setns(_own_pid_namespace, CLONE_NEWPID), "setns(pid)")
+        _check(_libc.setns(own, CLONE_NEWPID), "setns(pid)")
     return pid
 
 

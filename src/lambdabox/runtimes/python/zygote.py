@@ -252,7 +252,6 @@ class InitForker:
 
     @staticmethod
     def _serve(channel: socket.socket) -> None:
-        _jail.forget_own_pid_namespace()  # (a restarted init forker is a fork of the zygote)
         _jail.close_all_but(channel.fileno())  # (the zygote's channel to the platform, among others)
         _die_with_parent()
         for sig in (signal.SIGTERM, signal.SIGINT):
