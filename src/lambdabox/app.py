@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from typing import Any
@@ -462,6 +463,10 @@ class Platform:
         self.async_invoker.start()
         self.scheduler.start()
         self.rotator.start()  # Secrets Manager's automatic rotations (RotationRules)
+        # What exists now lives as long as the platform: kept out of the cyclic collector's scans, so that
+        # a full collection (run in the event loop, between requests) walks only what came after (~65,000
+        # objects less: ~40 ms). No collection first: it would find ~70 objects of garbage, for those 40 ms.
+        gc.freeze()
         self._ready = True
 
     async def stop(self) -> None:

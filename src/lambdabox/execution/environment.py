@@ -119,18 +119,22 @@ class ExecutionEnvironment:
         env["AWS_LAMBDA_RUNTIME_API"] = endpoint
         env["AWS_LAMBDA_LOG_STREAM_NAME"] = self.log_stream
         env["AWS_LAMBDA_INITIALIZATION_TYPE"] = self.spec.initialization_type
+        if self.spec.entrypoint_error is None:  # (else nothing to run: the invocation fails, `invoke`)
+            self._spawned_at = time.perf_counter()
+            try:
+                self._process = await self._sandbox.start(replace(launch, env=env))
+            except OSError as exc:
+                self._server.close()
+                self.state = EnvState.DEAD
+                raise RuntimeError(f"could not start the runtime: {exc}") from exc
+        # While the runtime starts: its log stream, whose first line this is (its output is read, and
+        # its Runtime API connection admitted, only once it is known, after this).
         self._sink.open_stream(self.log_group, self.log_stream)
         phase = "RESTORE_START" if self.restored else "INIT_START"
         self._log(logs.init_start_line(self.version.runtime, self.spec.region, phase))
-        if self.spec.entrypoint_error is not None:
-            return  # nothing to run: the invocation fails (`invoke`)
-        self._spawned_at = time.perf_counter()
-        try:
-            self._process = await self._sandbox.start(replace(launch, env=env))
-        except OSError as exc:
-            self._server.close()
-            self.state = EnvState.DEAD
-            raise RuntimeError(f"could not start the runtime: {exc}") from exc
+        if self._process is None:
+            return
+        self._server.admit_waiting()  # its runtime may have connected already
         loop = self._loop
         loop.add_reader(self._process.output_fd, self._read_output)
         self._process.on_exit(self._exited)
@@ -146,11 +150,13 @@ class ExecutionEnvironment:
     def alive(self) -> bool:
         return self.state is not EnvState.DEAD
 
-    def _admits(self, client_port: int) -> bool:
+    def _admits(self, client_port: int) -> bool | None:
         """Only this environment's own processes may use its Runtime API (any local process could
-        connect to its port): the client socket must belong to one of them."""
+        connect to its port): the client socket must belong to one of them. None: not known yet."""
         process = self._process
-        pids = process.pids() if process is not None else None
+        if process is None:
+            return None if self.state is EnvState.STARTING else False
+        pids = process.pids()
         if pids is None:
             return True  # not isolated: nothing to enforce
         inode = peers.client_socket_inode(client_port, self._server.port)

@@ -69,14 +69,17 @@ _REASONS = {
 _ACCEPTED = b'{"status":"OK"}'
 
 
-# Decides, from the client's port, whether a connection may use this Runtime API (None: anyone may).
-Admission = Callable[[int], bool]
+# Decides, from the client's port, whether a connection may use this Runtime API: True, False, or None when
+# it cannot tell yet (the environment's process is not known yet): the connection then waits, unread, until
+# `RuntimeApiServer.admit_waiting` asks again.
+Admission = Callable[[int], bool | None]
 
 
 class _Connection(asyncio.Protocol):
-    def __init__(self, backend: RuntimeBackend, admit: Admission | None = None) -> None:
+    def __init__(self, backend: RuntimeBackend, admit: Admission | None, waiting: set[_Connection]) -> None:
         self._backend = backend
         self._admit = admit
+        self._waiting = waiting
         self._loop = asyncio.get_running_loop()  # (made by the loop's server, for each connection)
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
@@ -96,14 +99,31 @@ class _Connection(asyncio.Protocol):
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]  # uvloop's transports are not subclasses
-        peer = transport.get_extra_info("peername")
-        if self._admit is not None and not (peer and self._admit(int(peer[1]))):
-            transport.close()  # not a process of this environment
-            self._transport = None
-            return
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.admit() is None and self._transport is not None:
+            self._transport.pause_reading()
+            self._waiting.add(self)
+
+    def admit(self, final: bool = False) -> bool | None:
+        """Ask the admission; a connection refused is closed. `final`: no more waiting (None refuses)."""
+        transport = self._transport
+        if self._admit is None or transport is None:
+            return transport is not None
+        peer = transport.get_extra_info("peername")
+        verdict = self._admit(int(peer[1])) if peer else False
+        if verdict is None and not final:
+            return None
+        if not verdict:
+            transport.close()  # not a process of this environment
+            self._transport = None
+            return False
+        return True
+
+    def resume(self) -> None:
+        if self._transport is not None:
+            self._transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
         self._corked = []
@@ -124,6 +144,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
+        self._waiting.discard(self)
         if self._task is not None and not self._task.done():
             self._task.cancel()
 
@@ -348,17 +369,37 @@ class RuntimeApiServer:
         self._host = host
         self._admit = admit
         self._server: asyncio.Server | None = None
+        self._waiting: set[_Connection] = set()  # connections whose admission could not be decided yet
         self.port = 0
 
     async def start(self) -> str:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: _Connection(self._backend, self._admit), self._host, 0, backlog=16
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
+        # A socket of our own: given a host and port, the loop would resolve the address first (~70 µs).
+        listener = socket.socket(socket.AF_INET6 if ":" in self._host else socket.AF_INET)
+        try:
+            listener.bind((self._host, 0))
+            listener.listen(16)
+            listener.setblocking(False)
+            self._server = await loop.create_server(
+                lambda: _Connection(self._backend, self._admit, self._waiting), sock=listener
+            )
+        except BaseException:
+            listener.close()
+            raise
+        self.port = listener.getsockname()[1]
         return f"{self._host}:{self.port}"
 
+    def admit_waiting(self) -> None:
+        """Decide on the connections that came before the admission could (see `Admission`)."""
+        waiting, self._waiting = self._waiting, set()
+        for connection in waiting:
+            if connection.admit(final=True):
+                connection.resume()
+
     def close(self) -> None:
+        for connection in self._waiting:
+            connection.admit(final=True)
+        self._waiting.clear()
         if self._server is not None:
             self._server.close()
             self._server = None

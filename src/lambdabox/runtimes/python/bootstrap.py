@@ -276,9 +276,10 @@ def main() -> NoReturn:
         sys.stderr.write("bootstrap: AWS_LAMBDA_RUNTIME_API is not set\n")
         sys.exit(1)
     handler = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("_HANDLER", "")
+    client = RuntimeClient(address)
+    client.connect()  # accepted by the platform while the steps below run
     setup_sys_path()
     config = configure_runtime()
-    client = RuntimeClient(address)
     request_handler = init_handler(client, config, handler)
     if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
         import lambdabox_snapstart  # type: ignore[import-not-found]

@@ -1,6 +1,7 @@
 """HTTP client for the Lambda Runtime API (``/2018-06-01/runtime/...``).
 
-One keep-alive connection with TCP_NODELAY is reused for every call. A warm invocation costs one
+One keep-alive connection with TCP_NODELAY is reused for every call (opened by ``connect()`` before
+Init, so that its set-up overlaps Init instead of delaying the first GET next). A warm invocation costs one
 write and one wake-up: the POST of a result carries the following GET next behind it (HTTP/1.1
 pipelining), and the Runtime API answers both in one write once the next event is there; responses
 are parsed with ``http.client.HTTPResponse``. No timeout: GET next long-polls while the environment
@@ -196,6 +197,15 @@ class RuntimeClient:
         self._conn: _Connection | None = None
         self._next_sent = False  # a GET next went out behind the last POST (pipelined), unanswered yet
         self._next_request: bytes | None = None
+
+    def connect(self) -> None:
+        """Open the connection now instead of at the first call, so that the Runtime API accepts it while
+        Init runs; if it cannot be opened now, the first call tries again."""
+        if self._conn is None:
+            try:
+                self._conn = _Connection(self.address)
+            except OSError:
+                self._conn = None  # the first call tries again
 
     def close(self) -> None:
         self._next_sent = False

@@ -153,6 +153,7 @@ def snapshot(
         serve_restores(int(channel))
         client.close()
         client = type(client)(os.environ["AWS_LAMBDA_RUNTIME_API"])
+        client.connect()  # accepted while the after-restore hooks run
     try:
         run_after_restore()
     except Exception:
