@@ -447,6 +447,7 @@ class Platform:
                 self.settings.endpoint_url,
             )
         self.registry.prepare()
+        self.db.checkpoint_in_background()
         self._collect_code()
         await self.zygote.start()
         self.pool.start()

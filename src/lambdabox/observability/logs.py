@@ -104,5 +104,5 @@ class LogSink:
             self._scheduled.cancel()
             self._scheduled = None
         pending, self._pending = self._pending, defaultdict(list)
-        for (group, stream), events in pending.items():
-            self._store.append(group, stream, events)
+        if pending:
+            self._store.append(pending)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +72,9 @@ class MemoryLogStore:
     def ensure_stream(self, group: str, stream: str) -> None:
         pass
 
-    def append(self, group: str, stream: str, events: Sequence[tuple[int, str]]) -> None:
-        self.lines.extend(message for _, message in events)
+    def append(self, batches: Mapping[tuple[str, str], Sequence[tuple[int, str]]]) -> None:
+        for events in batches.values():
+            self.lines.extend(message for _, message in events)
 
 
 def _environment(process: FakeProcess, store: MemoryLogStore) -> ExecutionEnvironment:

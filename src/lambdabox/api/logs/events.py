@@ -63,7 +63,7 @@ def put_log_events(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         raise invalid_parameter(
             "The batch of log events in a single PutLogEvents request cannot span more than 24 hours."
         )
-    ctx.store.append(group, stream, accepted)
+    ctx.store.append({(group, stream): accepted})
     output: dict[str, Any] = {"nextSequenceToken": position_digits((now, len(events)))}
     rejected: dict[str, int] = {}
     if too_new is not None:
