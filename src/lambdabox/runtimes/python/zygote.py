@@ -433,11 +433,11 @@ def _run_child(body: Callable[[], None]) -> NoReturn:
 def _warm_copy_on_write() -> None:
     """Touch what the runtime's start and a handler's first boto3 client touch, so their copy-on-write
     faults happen now, before the spare is given an environment, not during that environment's cold
-    start: the import system looking for a module on sys.path and compiling its source (no module is
-    found or imported), and building an S3 client."""
-    import importlib.util
+    start: the runtime's start-up steps (rehearsed and undone), compiling a handler's source (a task
+    root is read-only: no cached bytecode), and building an S3 client."""
+    import bootstrap
 
-    importlib.util.find_spec("_lambdabox_warm_up_probe")
+    bootstrap.rehearse()
     compile("def handler(event, context):\n    return event\n", "<warm-up>", "exec")
     try:
         import boto3
