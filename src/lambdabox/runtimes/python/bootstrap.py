@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 
 TYPE_CHECKING = False
@@ -124,15 +125,17 @@ REHEARSAL_HANDLER = "lambdabox_rehearsal.handler"  # a module of this folder, im
 
 
 def rehearse() -> None:
-    """For a fork server's pre-forked process: run the start-up steps below once, on a module of this
-    folder, then put back everything they changed. What they touch of the memory shared with the fork
-    server is then copied now, while the process waits to be given an environment, not during that
-    environment's cold start (~160 page faults, ~0.7 ms here)."""
+    """For a fork server's pre-forked process: run the start-up steps of `main` once (a Runtime API
+    connection to a throwaway listener, `sys.path`, logging, a module of this folder as the handler), then
+    put back everything they changed. What they touch of the memory shared with the fork server is then
+    copied now, while the process waits to be given an environment, not during that environment's cold
+    start (~240 page faults, ~1.2 ms here)."""
     saved_path, saved_streams = list(sys.path), (sys.stdout, sys.stderr)
     root = logging.getLogger()
     saved_handlers, saved_level = list(root.handlers), root.level
     saved_converter = logging.Formatter.converter
     try:
+        _rehearse_connection()
         setup_sys_path(RUNTIME_DIR)
         configure_runtime()
         load_handler(REHEARSAL_HANDLER)
@@ -143,6 +146,23 @@ def rehearse() -> None:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
         logging.Formatter.converter = saved_converter
+
+
+def _rehearse_connection() -> None:
+    """Open and close a Runtime API client's connection to a listener of our own on the loopback."""
+    try:
+        listener = socket.socket()
+    except OSError:
+        return  # no sockets here: nothing to rehearse
+    with listener:
+        try:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(1)
+        except OSError:
+            return  # no loopback here: nothing to rehearse
+        client = RuntimeClient(f"127.0.0.1:{listener.getsockname()[1]}")
+        client.connect()  # (its errors are the first call's to see)
+        client.close()
 
 
 def load_handler(handler: str) -> Handler:
