@@ -67,6 +67,7 @@ _layout: dict[str, Any] = {}
 _cgroup_parents: list[str] = []
 _inits: dict[int, int] = {}  # an environment's process -> PID 1 of its namespace (killed when it exits)
 _init_forker: InitForker | None = None
+_zygote_pid = 0  # this process's (a fork inherits the signal handlers until it resets them)
 
 
 def _die_with_parent(sig: int = signal.SIGKILL) -> None:
@@ -590,10 +591,19 @@ def _reap(control: socket.socket, spares: Spares) -> None:
 
 
 def _platform_gone(signum: int, frame: Any) -> None:
-    raise SystemExit(0)
+    """The platform is gone (this process's parent-death signal): release its environments here, in the
+    handler, and end. Raising SystemExit instead could interrupt `main`'s own release, already under way
+    when the platform's end closed the channel a moment before the signal came (a killed process's files
+    close before its children are signalled), and leave frozen environments nobody thaws."""
+    if os.getpid() != _zygote_pid:  # a child that has not reset its signal handling yet
+        raise SystemExit(0)
+    _release_environments()
+    os._exit(0)
 
 
 def main() -> None:
+    global _init_forker, _zygote_pid
+    _zygote_pid = os.getpid()
     _load_jail()
     if _jail is not None:  # outlive the platform just long enough to thaw and kill its environments
         signal.signal(signal.SIGTERM, _platform_gone)
@@ -601,7 +611,6 @@ def main() -> None:
     else:
         _die_with_parent()
     control = socket.socket(fileno=int(sys.argv[1]))
-    global _init_forker
     if _jail is not None and _layout.get("pid_namespace"):
         _init_forker = InitForker()  # forked while this process is still small
     started = time.perf_counter()
