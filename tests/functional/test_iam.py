@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import REGION, Server, unique
+from tests.conftest import REGION, Server, aws_error, unique
 
 ALLOW_S3 = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -48,12 +48,8 @@ def client_as(server: Server, service: str, key: dict[str, Any], **config: Any) 
 
 
 def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:
-    response = excinfo.value.response
-    return (
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-    )
+    code, message, status = aws_error(excinfo)
+    return status, code, message
 
 
 # -- users ---------------------------------------------------------------------------------------------------

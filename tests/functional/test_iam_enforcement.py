@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import REGION, Server, create_function, raw_request, unique, wait_for_logs
+from tests.conftest import REGION, Server, aws_error, create_function, raw_request, unique, wait_for_logs
 
 ACCOUNT = "000000000000"
 
@@ -47,12 +47,8 @@ def allow(action: Any, resource: Any = "*", **extra: Any) -> dict[str, Any]:
 
 
 def code_of(error: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:
-    response = error.value.response
-    return (
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-    )
+    code, message, status = aws_error(error)
+    return status, code, message
 
 
 class Users:

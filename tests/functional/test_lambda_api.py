@@ -10,16 +10,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import ROLE, Server, create_function, python_zip, unique
+from tests.conftest import ROLE, Server, aws_error, create_function, python_zip, unique
 
 
 def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
-    response = excinfo.value.response
-    return (
-        response["Error"]["Code"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Message"],
-    )
+    code, message, status = aws_error(excinfo)
+    return code, status, message
 
 
 def test_create_returns_pending_then_waiter_sees_active(lambda_client: Any) -> None:
