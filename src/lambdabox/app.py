@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import time
 from typing import Any
 
@@ -81,9 +82,9 @@ from lambdabox.execution.pool import EnvironmentPool
 from lambdabox.execution.sandbox import ForkingSandbox, ProcessSandbox
 from lambdabox.execution.snapshots import Snapshots
 from lambdabox.execution.variables import Credentials, EnvironmentFactory
-from lambdabox.execution.zygote import Zygote
+from lambdabox.execution.zygote import Zygotes
 from lambdabox.observability.logs import LogSink
-from lambdabox.runtimes.registry import RuntimeRegistry, interpreter_mapping
+from lambdabox.runtimes.registry import RuntimeRegistry
 from lambdabox.storage import sealing
 from lambdabox.storage.apigateway_sqlite import SqliteApiGatewayStore
 from lambdabox.storage.cached import CachingFunctionStore
@@ -146,7 +147,14 @@ class Platform:
         self.queue = SqliteEventQueue(self.db)
         self.log_store = SqliteLogStore(self.db)
         self.sink = LogSink(self.log_store)
-        self.registry = RuntimeRegistry(settings.python_executable, data / "runtime")
+        # Each python3.x runtime on Python 3.x when this machine has it, else on the platform's interpreter.
+        self.registry = RuntimeRegistry.with_interpreters(
+            data / "runtime",
+            settings.python_executable,
+            settings.python_interpreters,
+            os.environ,
+            find=settings.python_discovery,
+        )
         self.limiter = ConcurrencyLimiter(settings.account_concurrency)
         # Namespaces, cgroups, an unprivileged user and seccomp for every environment, as far as this
         # machine allows (probed here; what is missing is logged once and shown in /_lambdabox/health).
@@ -156,8 +164,11 @@ class Platform:
             code_dir=data / "code",
             needed=self.registry.read_paths(),
         )
-        self.zygote = Zygote(
-            settings.python_executable, self.registry.zygote_env(data / "runtime" / "home"), self.isolation
+        home = data / "runtime" / "home"
+        self.zygotes = Zygotes(
+            self.registry.fallback.executable,
+            lambda python: self.registry.zygote_env(home, python),
+            self.isolation,
         )
         environments = EnvironmentFactory(
             self.registry,
@@ -168,7 +179,7 @@ class Platform:
             self._role_credentials,  # each environment signs as its function's execution role
             self.isolation,
         )
-        sandbox = ForkingSandbox(self.zygote, ProcessSandbox(self.isolation))
+        sandbox = ForkingSandbox(self.zygotes, ProcessSandbox(self.isolation))
         # SnapStart: published versions initialize once; their environments are forks of that snapshot.
         self.snapshots = Snapshots(environments, sandbox, self.sink, self.isolation)
         self.functions = FunctionService(
@@ -449,7 +460,7 @@ class Platform:
         self.registry.prepare()
         self.db.checkpoint_in_background()
         self._collect_code()
-        await self.zygote.start()
+        await self.zygotes.start()
         self.pool.start()
         self.provisioned.sync()
         self.async_invoker = AsyncInvoker(
@@ -478,7 +489,7 @@ class Platform:
             await self.async_invoker.stop()
         self.snapshots.shutdown()
         await self.pool.shutdown()
-        self.zygote.stop()
+        self.zygotes.stop()
         self.isolation.close()
         self.sink.flush()
         self.db.close()
@@ -504,7 +515,10 @@ class Platform:
                 "ssm",
                 "sts",
             ],
-            "pythonRuntimes": interpreter_mapping(),
+            "pythonRuntimes": {
+                runtime: interpreter.version
+                for runtime, interpreter in self.registry.python_runtimes().items()
+            },
             "environments": len(self.pool.environments()),
             "admission": self.admission.status(),
             "coldStarts": dict(self.pool.cold_starts),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -40,8 +41,12 @@ class Settings:
     idle_timeout: float = 600.0
     # Delays before the 2nd and 3rd attempt of a failed asynchronous invocation (AWS: ~1 and ~2 minutes).
     async_retry_delays: tuple[float, ...] = (60.0, 120.0)
-    # Interpreter that runs the bundled Python runtime (python3.9 … python3.14 all map to it).
+    # Interpreter for the Python runtimes whose own version is not on this machine (runtimes/interpreters.py):
+    # each python3.x runtime runs on Python 3.x when one is given (`python_interpreters`: version, path) or
+    # found (`python_discovery`), else on this one.
     python_executable: str = sys.executable
+    python_interpreters: tuple[tuple[str, str], ...] = ()
+    python_discovery: bool = True
     # SigV4 on every AWS API call. Off (`LAMBDABOX_AUTH=off`) is a development switch: any request is
     # accepted as the root user's; the server warns at start and /_lambdabox/health shows "auth": "off".
     auth: bool = True
@@ -81,6 +86,17 @@ def _switch(name: str, text: str) -> bool:
     raise ValueError(f"{name} must be 'on' or 'off', not {text!r}")
 
 
+def _interpreters(text: str) -> tuple[tuple[str, str], ...]:
+    """`LAMBDABOX_PYTHONS`: `3.12=/usr/bin/python3.12,3.13=/opt/py313/bin/python3`."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        version, sep, path = (part.strip() for part in item.partition("="))
+        if not sep or not re.fullmatch(r"3\.\d+", version) or not path:
+            raise ValueError(f"LAMBDABOX_PYTHONS: expected 3.X=/path/to/python, got {item!r}")
+        pairs.append((version, path))
+    return tuple(pairs)
+
+
 def _floats(text: str) -> tuple[float, ...]:
     return tuple(float(part) for part in text.split(",") if part.strip())
 
@@ -101,6 +117,12 @@ _FROM_ENV: tuple[tuple[str, str, Callable[[str], object]], ...] = (
     ("LAMBDABOX_IDLE_TIMEOUT", "idle_timeout", float),
     ("LAMBDABOX_ASYNC_RETRY_DELAYS", "async_retry_delays", _floats),
     ("LAMBDABOX_PYTHON", "python_executable", str),
+    ("LAMBDABOX_PYTHONS", "python_interpreters", _interpreters),
+    (
+        "LAMBDABOX_PYTHON_DISCOVERY",
+        "python_discovery",
+        functools.partial(_switch, "LAMBDABOX_PYTHON_DISCOVERY"),
+    ),
     ("LAMBDABOX_AUTH", "auth", functools.partial(_switch, "LAMBDABOX_AUTH")),
     ("LAMBDABOX_SCHEDULER_TICK", "scheduler_tick", float),
     ("LAMBDABOX_CLOCK_OFFSET", "clock_offset", float),

@@ -1,4 +1,5 @@
-"""`lambdabox doctor`: which isolation mechanisms this machine gives execution environments, and why not."""
+"""`lambdabox doctor`: which isolation mechanisms this machine gives execution environments, and why not;
+which interpreter runs each Python runtime."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ HINTS = {
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def doctor(as_json: bool) -> None:
-    """Check which isolation mechanisms work on this machine (run it as the user that runs `up`)."""
+    """Check which isolation mechanisms work on this machine (run it as the user that runs `up`), and
+    which interpreter runs each Python runtime."""
     report = do_doctor(dict(os.environ))
     if as_json:
         click.echo(json.dumps(report, indent=2))
@@ -41,12 +43,16 @@ def doctor(as_json: bool) -> None:
         click.echo(line.rstrip() + (f"  -> {hint}" if hint else ""))
     if report["setting"] == "off":
         click.echo("LAMBDABOX_ISOLATION=off: `lambdabox up` uses none of these.")
+    click.echo("Python runtimes (LAMBDABOX_PYTHONS, LAMBDABOX_PYTHON_DISCOVERY, LAMBDABOX_PYTHON):")
+    for runtime, interpreter in report["pythonRuntimes"].items():
+        click.echo(f"  {runtime:<15} {interpreter['version']:<10} {interpreter['executable']}")
 
 
 def do_doctor(env: dict[str, str]) -> dict[str, Any]:
     """Probe the machine the way `lambdabox up` does, then undo what the probe set up."""
     from lambdabox.config import load_settings
     from lambdabox.execution.isolation import Isolation
+    from lambdabox.runtimes.registry import RuntimeRegistry
 
     settings = load_settings(env)
     scratch = Path(tempfile.mkdtemp(prefix="lambdabox-doctor-"))
@@ -60,7 +66,22 @@ def do_doctor(env: dict[str, str]) -> dict[str, Any]:
         isolation.close()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return {"setting": "on" if settings.isolation else "off", "isolation": isolation.status()}
+    registry = RuntimeRegistry.with_interpreters(
+        scratch / "runtime",
+        settings.python_executable,
+        settings.python_interpreters,
+        env,
+        find=settings.python_discovery,
+    )
+    runtimes = {
+        runtime: {"version": interpreter.version, "executable": interpreter.executable}
+        for runtime, interpreter in registry.python_runtimes().items()
+    }
+    return {
+        "setting": "on" if settings.isolation else "off",
+        "isolation": isolation.status(),
+        "pythonRuntimes": runtimes,
+    }
 
 
 def register(group: click.Group) -> None:

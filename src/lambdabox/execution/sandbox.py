@@ -26,7 +26,7 @@ from lambdabox.execution.isolation import Confinement, Isolation, jail
 from lambdabox.execution.isolation.cgroups import EnvCgroup
 
 if TYPE_CHECKING:
-    from lambdabox.execution.zygote import Zygote
+    from lambdabox.execution.zygote import Zygotes
 
 log = logging.getLogger("lambdabox.sandbox")
 
@@ -305,13 +305,13 @@ class ForkingSandbox:
     the platform, and is already isolated as far as it can be before its function is known (its spares
     are prepared ahead of time). When the zygote cannot fork, a plain process (`fallback`) starts."""
 
-    def __init__(self, zygote: Zygote, fallback: Sandbox) -> None:
-        self._zygote = zygote
+    def __init__(self, zygotes: Zygotes, fallback: Sandbox) -> None:
+        self._zygotes = zygotes
         self._fallback = fallback
 
     async def start(self, spec: LaunchSpec) -> SandboxProcess:
         try:
-            return await self._zygote.spawn(spec)
+            return await self._zygotes.of(spec).spawn(spec)
         except OSError as exc:
             log.warning("zygote fork failed (%s); starting a plain process instead", exc)
         return await self._fallback.start(spec)

@@ -71,7 +71,7 @@ class EnvironmentFactory:
         else:
             tmp = private_tmp
         credentials = self._credentials(version)
-        python_bin = os.path.dirname(self._registry.python_executable)
+        python_bin = os.path.dirname(self._registry.interpreter(version.runtime).executable)
         env: dict[str, str] = {
             # unreserved defaults, which the function's own variables may override
             "TZ": ":UTC",

@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from lambdabox.execution.isolation import Confinement, Isolation
@@ -308,3 +309,34 @@ class Zygote:
             self._process.wait()
             self._process = None
         self._ready = None
+
+
+class Zygotes:
+    """One zygote per interpreter (each Python runtime runs on its own version's, see
+    runtimes/interpreters.py). The platform's own starts with the platform; the others on first use.
+    `env(executable)` is a zygote's environment."""
+
+    def __init__(
+        self, default: str, env: Callable[[str], dict[str, str]], isolation: Isolation | None = None
+    ) -> None:
+        self._default = default
+        self._env = env
+        self._isolation = isolation
+        self._zygotes: dict[str, Zygote] = {}
+
+    def of(self, spec: LaunchSpec) -> Zygote:
+        """The zygote to fork `spec` from: its interpreter's (a custom runtime: the platform's)."""
+        return self.for_interpreter(spec.argv[0] if spec.forkable and spec.argv else self._default)
+
+    def for_interpreter(self, executable: str) -> Zygote:
+        zygote = self._zygotes.get(executable)
+        if zygote is None:
+            zygote = self._zygotes[executable] = Zygote(executable, self._env(executable), self._isolation)
+        return zygote
+
+    async def start(self) -> None:
+        await self.for_interpreter(self._default).start()
+
+    def stop(self) -> None:
+        for zygote in self._zygotes.values():
+            zygote.stop()

@@ -6,10 +6,13 @@ import contextlib
 import importlib.metadata
 import os
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from lambdabox.errors import AwsError
+from lambdabox.runtimes import interpreters as found_interpreters
+from lambdabox.runtimes.interpreters import Interpreter
 
 PYTHON_BOOTSTRAP = Path(__file__).parent / "python" / "bootstrap.py"
 # What AWS's Python runtimes ship beside the interpreter; nothing else from our own environment leaks in.
@@ -22,7 +25,8 @@ PYTHON_RUNTIME_DISTRIBUTIONS = (
     "six",
     "urllib3",
 )
-PYTHON_RUNTIMES = frozenset(f"python3.{minor}" for minor in range(9, 15))
+PYTHON_MINORS = range(9, 15)
+PYTHON_RUNTIMES = frozenset(f"python3.{minor}" for minor in PYTHON_MINORS)
 PROVIDED_RUNTIMES = frozenset({"provided.al2", "provided.al2023"})
 
 
@@ -37,9 +41,31 @@ class RuntimeLaunch:
 
 
 class RuntimeRegistry:
-    def __init__(self, python_executable: str, runtime_dir: Path) -> None:
-        self._python = python_executable
+    def __init__(
+        self,
+        fallback: Interpreter,
+        runtime_dir: Path,
+        interpreters: Mapping[str, Interpreter] | None = None,
+    ) -> None:
+        """`interpreters`: by version (`3.12`); a Python runtime whose version is missing runs on `fallback`."""
+        self.fallback = fallback
+        self._interpreters = dict(interpreters or {})
         self._site = runtime_dir / "python" / "site-packages"
+
+    @classmethod
+    def with_interpreters(
+        cls,
+        runtime_dir: Path,
+        default: str,
+        explicit: Iterable[tuple[str, str]],
+        env: Mapping[str, str],
+        *,
+        find: bool = True,
+    ) -> RuntimeRegistry:
+        """Each python3.x runtime on Python 3.x: `explicit` (version, path) pairs, else found on this
+        machine (`find`), else `default` (runtimes/interpreters.py)."""
+        fallback, interpreters = found_interpreters.resolve(default, explicit, env, PYTHON_MINORS, find=find)
+        return cls(fallback, runtime_dir, interpreters)
 
     def prepare(self) -> None:
         """Build the Python runtime's site-packages: links to boto3 and its dependencies only."""
@@ -59,30 +85,37 @@ class RuntimeRegistry:
                     with contextlib.suppress(FileExistsError):
                         os.symlink(base / top, link)
 
+    def interpreter(self, runtime: str) -> Interpreter:
+        """The interpreter that runs a Python runtime (`python3.12`)."""
+        return self._interpreters.get(runtime.removeprefix("python"), self.fallback)
+
+    def python_runtimes(self) -> dict[str, Interpreter]:
+        """Each Python runtime and the interpreter that runs it (/_lambdabox/health, `lambdabox doctor`)."""
+        return {runtime: self.interpreter(runtime) for runtime in sorted(PYTHON_RUNTIMES)}
+
     @property
-    def python_executable(self) -> str:
-        return self._python
+    def interpreters(self) -> list[Interpreter]:
+        """Every interpreter a runtime may run on, the fallback first."""
+        others = [i for i in self._interpreters.values() if i.executable != self.fallback.executable]
+        return [self.fallback, *others]
 
     def read_paths(self) -> list[Path]:
         """What a runtime's process reads besides the function's code: the interpreter and its standard
         library, the bundled runtime, the runtime's site-packages and the distributions linked into it."""
-        paths = [
-            Path(sys.base_prefix),
-            Path(sys.prefix),
-            Path(self._python),
-            PYTHON_BOOTSTRAP.parent,
-            self._site,
-        ]
+        paths = [Path(sys.base_prefix), Path(sys.prefix)]
+        for interpreter in self.interpreters:
+            paths += [interpreter.prefix, Path(interpreter.executable)]
+        paths += [PYTHON_BOOTSTRAP.parent, self._site]
         for name in PYTHON_RUNTIME_DISTRIBUTIONS:
             with contextlib.suppress(importlib.metadata.PackageNotFoundError):
                 paths.append(Path(str(importlib.metadata.distribution(name).locate_file(""))))
         return paths
 
-    def zygote_env(self, home: Path) -> dict[str, str]:
-        """The Python zygote's own environment: nothing from the platform's, a HOME with no AWS config."""
+    def zygote_env(self, home: Path, executable: str) -> dict[str, str]:
+        """A Python zygote's own environment: nothing from the platform's, a HOME with no AWS config."""
         home.mkdir(parents=True, exist_ok=True)
         return {
-            "PATH": f"{os.path.dirname(self._python)}:/usr/local/bin:/usr/bin:/bin",
+            "PATH": f"{os.path.dirname(executable)}:/usr/local/bin:/usr/bin:/bin",
             "HOME": str(home),
             "LANG": "en_US.UTF-8",
             "LAMBDABOX_RUNTIME_SITE_PACKAGES": str(self._site),
@@ -100,7 +133,7 @@ class RuntimeRegistry:
         visible = visible_root or task_root
         if runtime in PYTHON_RUNTIMES:
             return RuntimeLaunch(
-                argv=(self._python, "-S", "-u", str(PYTHON_BOOTSTRAP)),
+                argv=(self.interpreter(runtime).executable, "-S", "-u", str(PYTHON_BOOTSTRAP)),
                 env={"LAMBDABOX_RUNTIME_SITE_PACKAGES": str(self._site)},
                 execution_env=f"AWS_Lambda_{runtime}",
                 forkable=True,
@@ -128,9 +161,3 @@ class RuntimeRegistry:
 
 def _unlaunchable(reason: str) -> RuntimeLaunch:
     return RuntimeLaunch(argv=(), env={}, execution_env=None, entrypoint_error=reason)
-
-
-def interpreter_mapping() -> dict[str, str]:
-    """Documented mapping: every python3.x runtime runs on the platform's interpreter."""
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    return {runtime: version for runtime in sorted(PYTHON_RUNTIMES)}

@@ -1,0 +1,132 @@
+"""Each python3.x runtime runs on Python 3.x when the machine has it, as on AWS; else on the platform's."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import urllib3
+
+from lambdabox.runtimes.interpreters import discover, minimum_minor
+from tests.conftest import Server, create_function
+
+VERSION_HANDLER = (
+    "import os, sys\n\n"
+    "def handler(event, context):\n"
+    "    return {'version': '%d.%d' % sys.version_info[:2], 'executable': sys.executable,\n"
+    "            'execution_env': os.environ['AWS_EXECUTION_ENV'], 'uid': os.getuid()}\n"
+)
+PLATFORM_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
+# What this machine has, found the way the platform finds it (pyenv's versions, PATH, /usr/bin).
+ON_THIS_MACHINE = discover(os.environ, range(minimum_minor(), 15))
+
+
+def _runtimes(server: Server) -> dict[str, str]:
+    with urllib3.PoolManager() as http:
+        mapping: dict[str, str] = http.request("GET", f"{server.endpoint}/_lambdabox/health").json()[
+            "pythonRuntimes"
+        ]
+    return mapping
+
+
+def _run(client: Any, runtime: str, source: str = VERSION_HANDLER) -> dict[str, Any]:
+    name = create_function(client, source, runtime=runtime)
+    response = client.invoke(FunctionName=name)
+    payload = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, payload
+    result: dict[str, Any] = payload
+    return result
+
+
+@pytest.mark.parametrize("runtime", ["python3.10", "python3.11", "python3.12", "python3.13", "python3.14"])
+def test_each_runtime_runs_on_its_own_version_when_the_machine_has_it(server: Server, runtime: str) -> None:
+    version = runtime.removeprefix("python")
+    expected = version if version in ON_THIS_MACHINE or version == PLATFORM_VERSION else PLATFORM_VERSION
+    assert _runtimes(server)[runtime] == expected
+    result = _run(server.client(), runtime)
+    assert result["version"] == expected
+    assert result["execution_env"] == f"AWS_Lambda_{runtime}"
+    if version in ON_THIS_MACHINE and version != PLATFORM_VERSION:
+        assert result["executable"] == ON_THIS_MACHINE[version].executable
+
+
+@pytest.mark.skipif(
+    "3.12" not in ON_THIS_MACHINE and PLATFORM_VERSION != "3.12", reason="no Python 3.12 here"
+)
+def test_a_handler_using_newer_syntax_runs_on_its_runtime(server: Server) -> None:
+    """PEP 695 (3.12): a SyntaxError on an older interpreter, as it would not be on AWS's python3.12."""
+    source = (
+        "import itertools\n\n"
+        "type Pair[T] = tuple[T, T]\n\n"
+        "def first[T](items: list[T]) -> T:\n"
+        "    return items[0]\n\n"
+        "def handler(event, context):\n"
+        "    return [first(list(batch)) for batch in itertools.batched(event['items'], 2)]\n"
+    )
+    client = server.client()
+    name = create_function(client, source, runtime="python3.12")
+    response = client.invoke(FunctionName=name, Payload=json.dumps({"items": [1, 2, 3, 4, 5]}))
+    assert "FunctionError" not in response
+    assert json.loads(response["Payload"].read()) == [1, 3, 5]
+
+
+@pytest.mark.skipif(not ON_THIS_MACHINE.keys() - {PLATFORM_VERSION}, reason="one Python version here")
+def test_boto3_and_the_warm_zygote_work_on_another_version(server: Server) -> None:
+    version = min(ON_THIS_MACHINE.keys() - {PLATFORM_VERSION})
+    source = (
+        "import boto3, sys\n\n"
+        "s3 = boto3.client('s3')\n\n"
+        "def handler(event, context):\n"
+        "    return ['%d.%d' % sys.version_info[:2], s3.list_buckets()['ResponseMetadata']['HTTPStatusCode']]\n"
+    )
+    client = server.client()
+    name = create_function(client, source, runtime=f"python{version}")
+    first = client.invoke(FunctionName=name)
+    assert json.loads(first["Payload"].read()) == [version, 200]
+    second = client.invoke(FunctionName=name, LogType="Tail")
+    assert json.loads(second["Payload"].read()) == [version, 200]
+
+
+def test_doctor_shows_the_same_mapping_as_health(server: Server) -> None:
+    doctor = subprocess.run(
+        [sys.executable, "-m", "lambdabox", "doctor", "--json"], capture_output=True, text=True, timeout=60
+    )
+    assert doctor.returncode == 0, doctor.stderr
+    runtimes = json.loads(doctor.stdout)["pythonRuntimes"]
+    assert {runtime: shown["version"] for runtime, shown in runtimes.items()} == _runtimes(server)
+    for version, interpreter in ON_THIS_MACHINE.items():
+        if version != PLATFORM_VERSION:
+            assert runtimes[f"python{version}"]["executable"] == interpreter.executable
+
+
+def test_without_discovery_every_runtime_runs_on_the_platforms_interpreter(
+    server_factory: Callable[..., Server],
+) -> None:
+    server = server_factory(LAMBDABOX_PYTHON_DISCOVERY="off")
+    assert set(_runtimes(server).values()) == {PLATFORM_VERSION}
+    assert _run(server.client(), "python3.13")["version"] == PLATFORM_VERSION
+
+
+def test_an_interpreter_given_explicitly_runs_its_runtime(
+    server_factory: Callable[..., Server], tmp_path: Path
+) -> None:
+    """`LAMBDABOX_PYTHONS=3.13=<path>`: that path runs python3.13, whatever it is (here: a link to ours)."""
+    link = tmp_path / "bin" / "python-for-313"
+    link.parent.mkdir()
+    link.symlink_to(sys.executable)
+    server = server_factory(LAMBDABOX_PYTHONS=f"3.13={link}", LAMBDABOX_PYTHON_DISCOVERY="off")
+    assert _runtimes(server)["python3.13"] == "3.13"
+    result = _run(server.client(), "python3.13")
+    assert result["executable"] == str(link)
+    assert result["version"] == PLATFORM_VERSION  # what that interpreter really is
+
+
+def test_a_malformed_interpreter_setting_stops_the_start(server_factory: Callable[..., Server]) -> None:
+    with pytest.raises(AssertionError, match="LAMBDABOX_PYTHONS"):
+        server_factory(LAMBDABOX_PYTHONS="python3.12")
