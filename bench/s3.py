@@ -8,7 +8,7 @@ Every figure stands beside a baseline measured in the same run:
 - large objects (100 MB, 50 MB in --quick): boto3 single-part `put_object` streaming from a file and
   `get_object` streamed back, against both servers; plus the raw disk write speed of the file system that
   holds Lambdabox's data dir (the same bytes, 1 MiB writes, fsync at the end);
-- PUT -> handler start: a python3.12 function notified on `s3:ObjectCreated:*` prints `time.time()` at its
+- PUT -> handler start: a function notified on `s3:ObjectCreated:*` prints `time.time()` at its
   first line; the start times are read back through the CloudWatch Logs API (FilterLogEvents), never
   from files. Baseline: the warm synchronous boto3 `invoke` latency of the same function.
 

@@ -208,11 +208,16 @@ def ensure_role(endpoint: str) -> None:
     iam.close()
 
 
+# The runtime of this interpreter's version: functions then run on the interpreter the plain-process
+# baselines use (each python3.x runtime runs on Python 3.x when the machine has it).
+RUNTIME = os.environ.get("BENCH_RUNTIME") or f"python{sys.version_info.major}.{sys.version_info.minor}"
+
+
 def deploy(client: Any, name: str, source: str, memory_mb: int = 1769) -> None:
     ensure_role(client.meta.endpoint_url)
     client.create_function(
         FunctionName=name,
-        Runtime="python3.12",
+        Runtime=RUNTIME,
         Handler="app.handler",
         Role=ROLE,
         Code={"ZipFile": python_zip(source)},
