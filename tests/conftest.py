@@ -313,6 +313,16 @@ def http() -> Iterator[urllib3.PoolManager]:
         yield pool
 
 
+def isolation_of(server: Server) -> dict[str, Any]:
+    """The server's isolation mechanisms and their state (/_lambdabox/health)."""
+    status: dict[str, Any] = raw_request("GET", f"{server.endpoint}/_lambdabox/health").json()["isolation"]
+    return status
+
+
+def isolated_by(status: dict[str, Any], mechanism: str) -> bool:
+    return status.get(mechanism) not in (None, "off", "disabled")
+
+
 def aws_error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
     """A botocore error's (code, message, HTTP status)."""
     response = excinfo.value.response

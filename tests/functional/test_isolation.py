@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Server, create_function, make_zip, raw_request
+from tests.conftest import Server, create_function, isolated_by, isolation_of, make_zip, raw_request
 
 SHELL_BOOTSTRAP = """#!/bin/sh
 set -eu
@@ -41,15 +41,10 @@ def payload_of(response: dict[str, Any]) -> Any:
     return json.loads(response["Payload"].read())
 
 
-def isolation_of(server: Server) -> dict[str, Any]:
-    status: dict[str, Any] = raw_request("GET", f"{server.endpoint}/_lambdabox/health").json()["isolation"]
-    return status
-
-
 def require(server: Server, *mechanisms: str) -> None:
     status = isolation_of(server)
     for mechanism in mechanisms:
-        if status.get(mechanism) in (None, "off", "disabled"):
+        if not isolated_by(status, mechanism):
             reason = status.get("unavailable", {}).get(mechanism, "LAMBDABOX_ISOLATION=off")
             pytest.skip(f"{mechanism} is not available here: {reason}")
 
