@@ -3,7 +3,7 @@ PYTHON ?= $(shell python3 -c 'import sys; print(sys.executable)')
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: up test lint bench clean
+.PHONY: up test test-no-isolation lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ up: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest
+
+# The same suite with execution environments as plain processes: everything but isolation itself must work
+# where isolation is off or unavailable (its own checks skip, saying why).
+test-no-isolation: $(VENV)/.installed-dev
+	LAMBDABOX_ISOLATION=off $(PY) -m pytest
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check src tests bench
