@@ -7,6 +7,7 @@ import gc
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from lambdabox import __version__
@@ -84,7 +85,7 @@ from lambdabox.execution.snapshots import Snapshots
 from lambdabox.execution.variables import Credentials, EnvironmentFactory
 from lambdabox.execution.zygote import Zygotes
 from lambdabox.observability.logs import LogSink
-from lambdabox.runtimes.registry import RuntimeRegistry
+from lambdabox.runtimes.registry import PYTHON_RUNTIMES, RuntimeRegistry
 from lambdabox.storage import sealing
 from lambdabox.storage.apigateway_sqlite import SqliteApiGatewayStore
 from lambdabox.storage.cached import CachingFunctionStore
@@ -188,6 +189,7 @@ class Platform:
             self.account,
             defer=self._defer,
             on_change=self._function_changed,
+            prepare_runtime=self._prepare_runtime,
             role_assumable=lambda role: self.iam.role_trusts_service(role, LAMBDA_PRINCIPAL),
             environment_keys=self.lambda_keys,
             snapshots=self.snapshots,
@@ -380,6 +382,22 @@ class Platform:
         else:
             loop.call_soon_threadsafe(work)
 
+    def _prepare_runtime(self, runtime: str, done: Callable[[], None]) -> None:
+        """A Python runtime's zygote is started before its function turns Active (and, at start, for every
+        runtime in use), so that no first cold start waits for an interpreter to start."""
+        if runtime in PYTHON_RUNTIMES and self._loop is not None:
+            self.zygotes.prepare(self.registry.interpreter(runtime).executable, done)
+        else:
+            done()
+
+    def _runtimes_in_use(self) -> set[str]:
+        store = self.function_store
+        return {
+            version.runtime
+            for function in store.list_functions()
+            for version in store.list_versions(function.name)
+        }
+
     def _function_changed(self, name: str) -> None:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.pool.retire, name)
@@ -461,6 +479,8 @@ class Platform:
         self.db.checkpoint_in_background()
         self._collect_code()
         await self.zygotes.start()
+        for runtime in self._runtimes_in_use():  # their zygotes start in the background
+            self._prepare_runtime(runtime, lambda: None)
         self.pool.start()
         self.provisioned.sync()
         self.async_invoker = AsyncInvoker(
@@ -515,6 +535,7 @@ class Platform:
                 "ssm",
                 "sts",
             ],
+            "zygotes": self.zygotes.status(),
             "pythonRuntimes": {
                 runtime: interpreter.version
                 for runtime, interpreter in self.registry.python_runtimes().items()

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ VERSION_HANDLER = (
 PLATFORM_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 # What this machine has, found the way the platform finds it (pyenv's versions, PATH, /usr/bin).
 ON_THIS_MACHINE = discover(os.environ, range(minimum_minor(), 15))
+OTHER_VERSIONS = sorted(ON_THIS_MACHINE.keys() - {PLATFORM_VERSION})
 
 
 def _runtimes(server: Server) -> dict[str, str]:
@@ -36,12 +38,14 @@ def _runtimes(server: Server) -> dict[str, str]:
 
 
 def _run(client: Any, runtime: str, source: str = VERSION_HANDLER) -> dict[str, Any]:
-    name = create_function(client, source, runtime=runtime)
+    return _invoke(client, create_function(client, source, runtime=runtime))
+
+
+def _invoke(client: Any, name: str) -> dict[str, Any]:
     response = client.invoke(FunctionName=name)
-    payload = json.loads(response["Payload"].read())
+    payload: dict[str, Any] = json.loads(response["Payload"].read())
     assert "FunctionError" not in response, payload
-    result: dict[str, Any] = payload
-    return result
+    return payload
 
 
 @pytest.mark.parametrize("runtime", ["python3.10", "python3.11", "python3.12", "python3.13", "python3.14"])
@@ -76,9 +80,9 @@ def test_a_handler_using_newer_syntax_runs_on_its_runtime(server: Server) -> Non
     assert json.loads(response["Payload"].read()) == [1, 3, 5]
 
 
-@pytest.mark.skipif(not ON_THIS_MACHINE.keys() - {PLATFORM_VERSION}, reason="one Python version here")
+@pytest.mark.skipif(not OTHER_VERSIONS, reason="one Python version here")
 def test_boto3_and_the_warm_zygote_work_on_another_version(server: Server) -> None:
-    version = min(ON_THIS_MACHINE.keys() - {PLATFORM_VERSION})
+    version = OTHER_VERSIONS[0]
     source = (
         "import boto3, sys\n\n"
         "s3 = boto3.client('s3')\n\n"
@@ -103,6 +107,34 @@ def test_doctor_shows_the_same_mapping_as_health(server: Server) -> None:
     for version, interpreter in ON_THIS_MACHINE.items():
         if version != PLATFORM_VERSION:
             assert runtimes[f"python{version}"]["executable"] == interpreter.executable
+
+
+def _zygote_state(server: Server, version: str) -> str | None:
+    with urllib3.PoolManager() as http:
+        zygotes = http.request("GET", f"{server.endpoint}/_lambdabox/health").json()["zygotes"]
+    state: str | None = zygotes.get(ON_THIS_MACHINE[version].executable)
+    return state
+
+
+@pytest.mark.skipif(not OTHER_VERSIONS, reason="one Python version here")
+def test_a_runtimes_zygote_is_ready_before_its_first_function_turns_active(
+    server_factory: Callable[..., Server],
+) -> None:
+    """No first cold start waits for an interpreter: the function is Pending until its runtime is ready,
+    and the runtimes in use are made ready again when the platform restarts."""
+    server = server_factory()
+    version = OTHER_VERSIONS[-1]
+    assert _zygote_state(server, version) is None  # nothing of that version yet
+    name = create_function(server.client(), VERSION_HANDLER, runtime=f"python{version}")  # waits for Active
+    assert _zygote_state(server, version) == "ready"
+    server.close_clients()
+    server.stop()
+    server.start()
+    deadline = time.monotonic() + 30
+    while _zygote_state(server, version) != "ready" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _zygote_state(server, version) == "ready"  # without an invocation
+    assert _invoke(server.client(), name)["version"] == version
 
 
 def test_without_discovery_every_runtime_runs_on_the_platforms_interpreter(

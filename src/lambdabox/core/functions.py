@@ -54,6 +54,9 @@ RESERVED_VARIABLES = frozenset(
 )
 
 Defer = Callable[[Callable[[], None]], None]
+# Makes a runtime ready to start environments (`runtime`, then `done` once it is, or once it cannot be): a
+# function stays Pending, an update InProgress, until then, as on AWS while it provisions.
+PrepareRuntime = Callable[[str, Callable[[], None]], None]
 
 
 class LayerResolver(Protocol):
@@ -152,6 +155,7 @@ class FunctionService:
         snapshots: Snapshotter | None = None,
         layers: LayerResolver | None = None,
         code_verifier: CodeVerifier | None = None,
+        prepare_runtime: PrepareRuntime | None = None,
     ) -> None:
         self._store = store
         self._code = code
@@ -164,6 +168,7 @@ class FunctionService:
         self._snapshots = snapshots  # SnapStart: runs Init of each published version once
         self._layers = layers  # None: no layer can be found
         self.code_verifier = code_verifier  # code signing (None: no function has a configuration)
+        self._prepare_runtime = prepare_runtime or (lambda runtime, done: done())
 
     # -- reading ---------------------------------------------------------------------------------------
     def function(self, name: str, qualifier: str | None = None) -> Function:
@@ -269,7 +274,7 @@ class FunctionService:
             self._store.put_version(latest)
             if code_signing_config_arn and self.code_verifier is not None:
                 self.code_verifier.attach(name, code_signing_config_arn)
-        self._defer(lambda: self._activate(name))
+        self._defer(lambda: self._prepare_runtime(latest.runtime, lambda: self._activate(name)))
         if publish:
             return replace(
                 self.publish(name, None, "", None, require_active=False), state=FunctionState.PENDING
@@ -363,7 +368,7 @@ class FunctionService:
         with self._store.transaction():
             self._store.put_version(updated)
         self._on_change(updated.name)
-        self._defer(lambda: self._finish_update(updated.name))
+        self._defer(lambda: self._prepare_runtime(updated.runtime, lambda: self._finish_update(updated.name)))
         if publish:
             self._finish_update(updated.name)
             return self.publish(updated.name, None, "", None)

@@ -121,6 +121,13 @@ class Zygote:
         self._spares: collections.deque[tuple[int, socket.socket, EnvCgroup | None]] = collections.deque()
         self._ids = itertools.count(1)
 
+    @property
+    def state(self) -> str:
+        """`stopped` (not started yet, or gone: started again on demand), `starting` or `ready`."""
+        if self._ready is None:
+            return "stopped"
+        return "ready" if self._ready.done() and self._ready.exception() is None else "starting"
+
     async def start(self) -> None:
         if self._ready is not None:
             return await asyncio.shield(self._ready)
@@ -336,6 +343,22 @@ class Zygotes:
 
     async def start(self) -> None:
         await self.for_interpreter(self._default).start()
+
+    def prepare(self, executable: str, done: Callable[[], None]) -> None:
+        """Start `executable`'s zygote in the background (a function of its runtime is being created, or
+        exists at start), then call `done`, also if it cannot start (cold starts then try again)."""
+        task = asyncio.ensure_future(self.for_interpreter(executable).start())
+
+        def finished(task: asyncio.Future[None]) -> None:
+            if not task.cancelled() and task.exception() is not None:
+                log.warning("the zygote of %s did not start: %s", executable, task.exception())
+            done()
+
+        task.add_done_callback(finished)
+
+    def status(self) -> dict[str, str]:
+        """Each zygote's interpreter and state (/_lambdabox/health)."""
+        return {executable: zygote.state for executable, zygote in self._zygotes.items()}
 
     def stop(self) -> None:
         for zygote in self._zygotes.values():
