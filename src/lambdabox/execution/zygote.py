@@ -126,7 +126,8 @@ class Zygote:
         """`stopped` (not started yet, or gone: started again on demand), `starting` or `ready`."""
         if self._ready is None:
             return "stopped"
-        return "ready" if self._ready.done() and self._ready.exception() is None else "starting"
+        ready = self._ready
+        return "ready" if ready.done() and not ready.cancelled() and ready.exception() is None else "starting"
 
     async def start(self) -> None:
         if self._ready is not None:
@@ -320,7 +321,8 @@ class Zygote:
 
 class Zygotes:
     """One zygote per interpreter (each Python runtime runs on its own version's, see
-    runtimes/interpreters.py). The platform's own starts with the platform; the others on first use.
+    runtimes/interpreters.py). The platform's own starts with the platform; another when it is prepared
+    (a function of its runtime is being created, or exists at start), else at its first cold start.
     `env(executable)` is a zygote's environment."""
 
     def __init__(

@@ -3,10 +3,11 @@
 AWS runs `python3.12` on Python 3.12; code that uses a newer version's syntax or library (a `type`
 statement, `itertools.batched`) must not meet an older interpreter here. An interpreter is taken from
 `LAMBDABOX_PYTHONS` (`3.12=/path/to/python3.12,...`), else found on the machine (unless
-`LAMBDABOX_PYTHON_DISCOVERY=off`): pyenv's versions (`$PYENV_ROOT`, `~/.pyenv`), then `python3.x` on PATH
-(pyenv's shims excepted), then /usr/local/bin and /usr/bin. Only versions that the runtime's boto3 supports are used. A runtime whose version is not found
-runs on the platform's interpreter (`LAMBDABOX_PYTHON`), as every runtime did before; /_lambdabox/health
-(`pythonRuntimes`) and `lambdabox doctor` show the mapping.
+`LAMBDABOX_PYTHON_DISCOVERY=off`): pyenv's versions (`$PYENV_ROOT`, `~/.pyenv`), then `python3.x` on
+PATH (pyenv's shims excepted), then /usr/local/bin and /usr/bin; only versions that the runtime's boto3
+supports count. A runtime whose version is not found runs on the platform's interpreter
+(`LAMBDABOX_PYTHON`), as every runtime did before; /_lambdabox/health (`pythonRuntimes`) and
+`lambdabox doctor` show the mapping.
 """
 
 from __future__ import annotations
