@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ import pytest
 import urllib3
 
 from lambdabox.runtimes.interpreters import discover, minimum_minor
-from tests.conftest import Server, create_function
+from tests.conftest import Server, create_function, make_zip
 
 VERSION_HANDLER = (
     "import os, sys\n\n"
@@ -107,6 +108,57 @@ def test_doctor_shows_the_same_mapping_as_health(server: Server) -> None:
     for version, interpreter in ON_THIS_MACHINE.items():
         if version != PLATFORM_VERSION:
             assert runtimes[f"python{version}"]["executable"] == interpreter.executable
+
+
+EXTENSION_SOURCE = r"""
+#include <Python.h>
+static PyObject *version(PyObject *self, PyObject *args) { return PyUnicode_FromString(PY_VERSION); }
+static PyMethodDef methods[] = {{"version", version, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "built", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_built(void) { return PyModule_Create(&module); }
+"""
+
+
+def _build_extension(version: str, workdir: Path) -> tuple[str, bytes]:
+    """A C extension module built against `version`'s headers, as a wheel for that version would carry it:
+    its file name (with the version's suffix) and its bytes."""
+    python = ON_THIS_MACHINE[version].executable
+    include, suffix = subprocess.run(
+        [
+            python,
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['include'], sysconfig.get_config_var('EXT_SUFFIX'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    if not (Path(include) / "Python.h").exists() or shutil.which("cc") is None:
+        pytest.skip(f"no C compiler or no headers for Python {version}")
+    source = workdir / "built.c"
+    source.write_text(EXTENSION_SOURCE)
+    target = workdir / f"built{suffix}"
+    subprocess.run(
+        ["cc", "-shared", "-fPIC", "-O1", f"-I{include}", str(source), "-o", str(target)], check=True
+    )
+    return target.name, target.read_bytes()
+
+
+@pytest.mark.skipif(not OTHER_VERSIONS, reason="one Python version here")
+def test_a_package_built_for_its_runtimes_python_imports_its_extension_modules(
+    server: Server, tmp_path: Path
+) -> None:
+    """A deployment package with extension modules built for python3.x (cp3x wheels) works on that runtime."""
+    version = OTHER_VERSIONS[-1]
+    name, binary = _build_extension(version, tmp_path)
+    handler = "import built\n\ndef handler(event, context):\n    return built.version()\n"
+    client = server.client()
+    function = create_function(
+        client, zip_file=make_zip({"app.py": handler, name: binary}), runtime=f"python{version}"
+    )
+    response = client.invoke(FunctionName=function)
+    assert "FunctionError" not in response, response["Payload"].read()
+    assert json.loads(response["Payload"].read()).startswith(f"{version}.")
 
 
 def _zygote_state(server: Server, version: str) -> str | None:
