@@ -22,7 +22,7 @@ VERSION_HANDLER = (
     "import os, sys\n\n"
     "def handler(event, context):\n"
     "    return {'version': '%d.%d' % sys.version_info[:2], 'executable': sys.executable,\n"
-    "            'execution_env': os.environ['AWS_EXECUTION_ENV'], 'uid': os.getuid()}\n"
+    "            'execution_env': os.environ['AWS_EXECUTION_ENV']}\n"
 )
 PLATFORM_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 # What this machine has, found the way the platform finds it (pyenv's versions, PATH, /usr/bin).
