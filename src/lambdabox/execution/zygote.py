@@ -218,7 +218,7 @@ class Zygote:
 
     def _lost(self) -> None:
         """The zygote died: its children die with it (PDEATHSIG); report them gone; restart on demand."""
-        log.warning("the Python zygote exited; it is restarted on the next cold start")
+        log.warning("the zygote of %s exited; it is restarted on the next cold start", self._python)
         if self._channel is not None:
             with contextlib.suppress(ValueError, OSError):
                 asyncio.get_running_loop().remove_reader(self._channel.fileno())
