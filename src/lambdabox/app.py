@@ -479,6 +479,14 @@ class Platform:
         self.db.checkpoint_in_background()
         self._collect_code()
         await self.zygotes.start()
+        elsewhere = self.registry.without_own_interpreter()
+        if elsewhere:
+            log.warning(
+                "no Python interpreter of their own version for %s (none found, or one the bundled boto3 "
+                "does not support): they run on Python %s; see LAMBDABOX_PYTHONS",
+                ", ".join(elsewhere),
+                self.registry.fallback.version,
+            )
         for runtime in self._runtimes_in_use():  # their zygotes start in the background
             self._prepare_runtime(runtime, lambda: None)
         self.pool.start()

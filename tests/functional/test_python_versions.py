@@ -194,6 +194,10 @@ def test_without_discovery_every_runtime_runs_on_the_platforms_interpreter(
 ) -> None:
     server = server_factory(LAMBDABOX_PYTHON_DISCOVERY="off")
     assert set(_runtimes(server).values()) == {PLATFORM_VERSION}
+    others = ", ".join(
+        runtime for runtime in sorted(_runtimes(server)) if runtime != f"python{PLATFORM_VERSION}"
+    )
+    assert f"no Python interpreter of their own version for {others} " in server.log()  # said once, at start
     assert _run(server.client(), "python3.13")["version"] == PLATFORM_VERSION
 
 

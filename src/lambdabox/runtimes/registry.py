@@ -93,6 +93,14 @@ class RuntimeRegistry:
         """Each Python runtime and the interpreter that runs it (/_lambdabox/health, `lambdabox doctor`)."""
         return {runtime: self.interpreter(runtime) for runtime in sorted(PYTHON_RUNTIMES)}
 
+    def without_own_interpreter(self) -> list[str]:
+        """The Python runtimes that run on another version's interpreter (theirs is not on this machine)."""
+        return [
+            runtime
+            for runtime, interpreter in self.python_runtimes().items()
+            if interpreter.version != runtime.removeprefix("python")
+        ]
+
     @property
     def interpreters(self) -> list[Interpreter]:
         """Every interpreter a runtime may run on, the fallback first."""
