@@ -57,22 +57,22 @@ def do_doctor(env: dict[str, str]) -> dict[str, Any]:
     settings = load_settings(env)
     scratch = Path(tempfile.mkdtemp(prefix="lambdabox-doctor-"))
     try:
+        registry = RuntimeRegistry.with_interpreters(
+            scratch / "runtime",
+            settings.python_executable,
+            settings.python_interpreters,
+            env,
+            find=settings.python_discovery,
+        )
         isolation = Isolation.create(
             enabled=True,
             data_dir=scratch,
             code_dir=scratch / "code",
-            needed=[Path(settings.python_executable)],
+            needed=registry.read_paths(),
         )
         isolation.close()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    registry = RuntimeRegistry.with_interpreters(
-        scratch / "runtime",
-        settings.python_executable,
-        settings.python_interpreters,
-        env,
-        find=settings.python_discovery,
-    )
     runtimes = {
         runtime: {"version": interpreter.version, "executable": interpreter.executable}
         for runtime, interpreter in registry.python_runtimes().items()
