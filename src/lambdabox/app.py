@@ -391,12 +391,7 @@ class Platform:
             done()
 
     def _runtimes_in_use(self) -> set[str]:
-        store = self.function_store
-        return {
-            version.runtime
-            for function in store.list_functions()
-            for version in store.list_versions(function.name)
-        }
+        return {version.runtime for version in self.functions.list_latest(all_versions=True)}
 
     def _function_changed(self, name: str) -> None:
         if self._loop is not None:
