@@ -116,10 +116,14 @@ class _Connection(asyncio.Protocol):
         if verdict is None and not final:
             return None
         if not verdict:
-            transport.close()  # not a process of this environment
-            self._transport = None
+            self.refuse()  # not a process of this environment
             return False
         return True
+
+    def refuse(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
 
     def resume(self) -> None:
         if self._transport is not None:
@@ -397,8 +401,8 @@ class RuntimeApiServer:
                 connection.resume()
 
     def close(self) -> None:
-        for connection in self._waiting:
-            connection.admit(final=True)
+        for connection in self._waiting:  # nobody will decide on them now
+            connection.refuse()
         self._waiting.clear()
         if self._server is not None:
             self._server.close()
