@@ -95,13 +95,14 @@ from lambdabox.storage.iam_sqlite import SqliteIamStore
 from lambdabox.storage.kms_sqlite import SqliteKmsStore
 from lambdabox.storage.lambda_configs_sqlite import SqliteLambdaConfigStore
 from lambdabox.storage.layers_sqlite import SqliteLayerStore
+from lambdabox.storage.logs_sqlite import SqliteLogStore
 from lambdabox.storage.parameters_sqlite import SqliteParameterStore
 from lambdabox.storage.s3_sqlite import SqliteObjectStore
 from lambdabox.storage.s3_uploads import SqliteUploadStore
 from lambdabox.storage.scheduler_sqlite import SqliteSchedulerStore
 from lambdabox.storage.sealed_functions import SealingFunctionStore
 from lambdabox.storage.secrets_sqlite import SqliteSecretsStore
-from lambdabox.storage.sqlite import Database, SqliteEventQueue, SqliteFunctionStore, SqliteLogStore
+from lambdabox.storage.sqlite import Database, SqliteEventQueue, SqliteFunctionStore
 from lambdabox.storage.urls_sqlite import SqliteUrlStore
 
 log = logging.getLogger("lambdabox")

@@ -1,12 +1,11 @@
-"""Embedded metadata, queue and log storage in one SQLite database (WAL)."""
+"""The embedded SQLite database (WAL) the stores share, and the function and async-event stores."""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
 import threading
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +14,6 @@ from typing import Any
 import msgspec
 
 from lambdabox.core.models import LATEST, Alias, Function, FunctionVersion, QueuedEvent
-from lambdabox.storage.interfaces import EventPosition, LogEvent, LogGroupInfo, LogStream
 
 log = logging.getLogger(__name__)
 CHECKPOINT_INTERVAL_S = 0.2
@@ -30,21 +28,7 @@ CREATE TABLE IF NOT EXISTS aliases (
 CREATE TABLE IF NOT EXISTS async_events (
     id TEXT PRIMARY KEY, doc BLOB NOT NULL, not_before REAL NOT NULL, claimed INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS async_events_due ON async_events (claimed, not_before);
-CREATE TABLE IF NOT EXISTS log_groups (name TEXT PRIMARY KEY, created INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS log_streams (
-    grp TEXT NOT NULL, name TEXT NOT NULL, created INTEGER NOT NULL, first_event INTEGER,
-    last_event INTEGER, last_ingestion INTEGER, stored_bytes INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (grp, name));
-CREATE TABLE IF NOT EXISTS log_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, grp TEXT NOT NULL, stream TEXT NOT NULL,
-    ts INTEGER NOT NULL, ingested INTEGER NOT NULL, message TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS log_events_by_stream ON log_events (grp, stream, ts);
-CREATE INDEX IF NOT EXISTS log_events_by_group ON log_events (grp, ts);
 """
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class Database:
@@ -267,185 +251,3 @@ class SqliteEventQueue:
     def next_due(self) -> float | None:
         rows = self._db.execute("SELECT min(not_before) FROM async_events WHERE claimed = 0")
         return None if rows[0][0] is None else float(rows[0][0])
-
-
-LOG_GROUP_META = """
-CREATE TABLE IF NOT EXISTS log_group_meta (
-    name TEXT PRIMARY KEY, retention INTEGER, class TEXT NOT NULL DEFAULT 'STANDARD',
-    tags BLOB NOT NULL DEFAULT '{}')"""
-
-_GROUP_COLUMNS = (
-    "SELECT g.name, g.created, "
-    "(SELECT coalesce(sum(s.stored_bytes), 0) FROM log_streams s WHERE s.grp = g.name), "
-    "m.retention, coalesce(m.class, 'STANDARD'), coalesce(m.tags, '{}') "
-    "FROM log_groups g LEFT JOIN log_group_meta m ON m.name = g.name"
-)
-
-
-def _group(row: tuple[Any, ...]) -> LogGroupInfo:
-    return LogGroupInfo(
-        name=str(row[0]),
-        created=int(row[1]),
-        stored_bytes=int(row[2]),
-        retention_days=None if row[3] is None else int(row[3]),
-        log_group_class=str(row[4]),
-        tags=msgspec.json.decode(row[5], type=dict[str, str]),
-    )
-
-
-class SqliteLogStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._db.execute(LOG_GROUP_META)
-
-    def ensure_group(self, group: str) -> None:
-        self._db.execute("INSERT OR IGNORE INTO log_groups (name, created) VALUES (?, ?)", (group, _now_ms()))
-
-    def ensure_stream(self, group: str, stream: str) -> None:
-        with self._db.transaction():
-            self.ensure_group(group)
-            self._db.execute(
-                "INSERT OR IGNORE INTO log_streams (grp, name, created) VALUES (?, ?, ?)",
-                (group, stream, _now_ms()),
-            )
-
-    def append(self, batches: Mapping[tuple[str, str], Sequence[tuple[int, str]]]) -> None:
-        ingested = _now_ms()
-        with self._db.transaction():  # one commit for every stream's events (one WAL write of each page)
-            for (group, stream), events in batches.items():
-                if not events:
-                    continue
-                first = min(ts for ts, _ in events)
-                last = max(ts for ts, _ in events)
-                size = sum(len(message) for _, message in events)
-                self.ensure_stream(group, stream)
-                self._db.executemany(
-                    "INSERT INTO log_events (grp, stream, ts, ingested, message) VALUES (?, ?, ?, ?, ?)",
-                    [(group, stream, ts, ingested, message) for ts, message in events],
-                )
-                self._db.execute(
-                    "UPDATE log_streams SET first_event = min(coalesce(first_event, ?), ?), "
-                    "last_event = max(coalesce(last_event, ?), ?), last_ingestion = ?, "
-                    "stored_bytes = stored_bytes + ? WHERE grp = ? AND name = ?",
-                    (first, first, last, last, ingested, size, group, stream),
-                )
-
-    def delete_group(self, group: str) -> bool:
-        with self._db.transaction():
-            found = self._db.execute("SELECT 1 FROM log_groups WHERE name = ?", (group,))
-            for table, column in (
-                ("log_events", "grp"),
-                ("log_streams", "grp"),
-                ("log_group_meta", "name"),
-                ("log_groups", "name"),
-            ):
-                self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (group,))
-        return bool(found)
-
-    def list_streams(self, group: str, prefix: str | None = None) -> list[LogStream]:
-        rows = self._db.execute(
-            "SELECT name, created, first_event, last_event, last_ingestion, stored_bytes FROM log_streams "
-            "WHERE grp = ? AND substr(name, 1, ?) = ? ORDER BY name",
-            (group, *_prefix_args(prefix)),
-        )
-        return [LogStream(*row) for row in rows]
-
-    def create_group(self, group: str, log_group_class: str, tags: Mapping[str, str]) -> bool:
-        with self._db.transaction():
-            if self._db.execute("SELECT 1 FROM log_groups WHERE name = ?", (group,)):
-                return False
-            self._db.execute("INSERT INTO log_groups (name, created) VALUES (?, ?)", (group, _now_ms()))
-            self._db.execute(
-                "INSERT OR REPLACE INTO log_group_meta (name, retention, class, tags) VALUES (?, NULL, ?, ?)",
-                (group, log_group_class, _encode(dict(tags))),
-            )
-        return True
-
-    def get_group(self, group: str) -> LogGroupInfo | None:
-        rows = self._db.execute(_GROUP_COLUMNS + " WHERE g.name = ?", (group,))
-        return _group(rows[0]) if rows else None
-
-    def describe_groups(self, prefix: str | None = None) -> list[LogGroupInfo]:
-        rows = self._db.execute(
-            _GROUP_COLUMNS + " WHERE substr(g.name, 1, ?) = ? ORDER BY g.name", _prefix_args(prefix)
-        )
-        return [_group(row) for row in rows]
-
-    def _update_meta(self, group: str, column: str, value: Any) -> bool:
-        with self._db.transaction():
-            if not self._db.execute("SELECT 1 FROM log_groups WHERE name = ?", (group,)):
-                return False
-            self._db.execute("INSERT OR IGNORE INTO log_group_meta (name) VALUES (?)", (group,))
-            self._db.execute(f"UPDATE log_group_meta SET {column} = ? WHERE name = ?", (value, group))
-        return True
-
-    def set_retention(self, group: str, days: int | None) -> bool:
-        return self._update_meta(group, "retention", days)
-
-    def set_tags(self, group: str, tags: Mapping[str, str]) -> bool:
-        return self._update_meta(group, "tags", _encode(dict(tags)))
-
-    def create_stream(self, group: str, stream: str) -> bool:
-        with self._db.transaction():
-            if self._db.execute("SELECT 1 FROM log_streams WHERE grp = ? AND name = ?", (group, stream)):
-                return False
-            self.ensure_stream(group, stream)
-        return True
-
-    def get_stream(self, group: str, stream: str) -> LogStream | None:
-        rows = self._db.execute(
-            "SELECT name, created, first_event, last_event, last_ingestion, stored_bytes FROM log_streams "
-            "WHERE grp = ? AND name = ?",
-            (group, stream),
-        )
-        return LogStream(*rows[0]) if rows else None
-
-    def delete_stream(self, group: str, stream: str) -> bool:
-        with self._db.transaction():
-            found = self._db.execute("SELECT 1 FROM log_streams WHERE grp = ? AND name = ?", (group, stream))
-            self._db.execute("DELETE FROM log_events WHERE grp = ? AND stream = ?", (group, stream))
-            self._db.execute("DELETE FROM log_streams WHERE grp = ? AND name = ?", (group, stream))
-        return bool(found)
-
-    def read_events(
-        self,
-        group: str,
-        *,
-        limit: int,
-        streams: Sequence[str] | None = None,
-        stream_prefix: str | None = None,
-        start: int | None = None,
-        end: int | None = None,
-        after: EventPosition | None = None,
-        before: EventPosition | None = None,
-        descending: bool = False,
-    ) -> list[LogEvent]:
-        sql = "SELECT ts, message, ingested, stream, id FROM log_events WHERE grp = ?"
-        args: list[Any] = [group]
-        if streams is not None:
-            sql += f" AND stream IN ({','.join('?' * len(streams))})"
-            args.extend(streams)
-        if stream_prefix:
-            sql += " AND substr(stream, 1, ?) = ?"
-            args.extend(_prefix_args(stream_prefix))
-        if start is not None:
-            sql += " AND ts >= ?"
-            args.append(start)
-        if end is not None:
-            sql += " AND ts < ?"
-            args.append(end)
-        if after is not None:
-            sql += " AND ts >= ? AND (ts > ? OR id > ?)"
-            args.extend((after[0], after[0], after[1]))
-        if before is not None:
-            sql += " AND ts <= ? AND (ts < ? OR id < ?)"
-            args.extend((before[0], before[0], before[1]))
-        sql += " ORDER BY ts DESC, id DESC" if descending else " ORDER BY ts, id"
-        sql += " LIMIT ?"
-        args.append(limit)
-        return [LogEvent(*row) for row in self._db.execute(sql, args)]
-
-
-def _prefix_args(prefix: str | None) -> tuple[int, str]:
-    """Arguments of `substr(column, 1, ?) = ?`: a case-sensitive prefix match (LIKE ignores case)."""
-    return len(prefix or ""), prefix or ""

@@ -7,13 +7,19 @@ import sqlite3
 import time
 from pathlib import Path
 
-from lambdabox.storage.sqlite import Database, SqliteLogStore
+import msgspec
+
+from lambdabox.storage.logs_sqlite import SqliteLogStore
+from lambdabox.storage.sqlite import Database
 
 
 def _rows(path: Path) -> int:
+    """Log events in the database file, read through a connection of its own."""
     other = sqlite3.connect(path)
     try:
-        return int(other.execute("SELECT count(*) FROM log_events").fetchone()[0])
+        return sum(
+            len(msgspec.msgpack.decode(run)) for (run,) in other.execute("SELECT events FROM log_runs")
+        )
     finally:
         other.close()
 
