@@ -379,12 +379,12 @@ def string_to_sign(amz_date_text: str, scope: str, canonical: str) -> str:
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     key = ("AWS4" + secret).encode("utf-8")
     for part in (date, region, service, TERMINAL):
-        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+        key = hmac.digest(key, part.encode("utf-8"), "sha256")
     return key
 
 
 def sign(key: bytes, text: str) -> str:
-    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, text.encode("utf-8"), "sha256").hex()
 
 
 def _matches(expected: str, provided: str) -> bool:
