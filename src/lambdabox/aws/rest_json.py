@@ -46,6 +46,79 @@ class Route:
     specificity: int
 
 
+Member = tuple[str, str, Shape]  # (member name, name on the wire, shape)
+
+
+@dataclass(frozen=True)
+class _InputPlan:
+    """Where an operation's input members are on the wire, read once from the model."""
+
+    uri: tuple[Member, ...] = ()
+    query: tuple[Member, ...] = ()
+    header: tuple[Member, ...] = ()  # wire names lower-cased, as requests' header names are
+    prefixed: tuple[tuple[str, str], ...] = ()  # (member, lower-cased header prefix): a map of headers
+    payload: tuple[str, Shape] | None = None
+    body: tuple[Member, ...] = ()  # members of the JSON body
+
+    @classmethod
+    def of(cls, shape: Shape | None) -> _InputPlan:
+        if shape is None:
+            return cls()
+        where: dict[str, list[Member]] = {"uri": [], "querystring": [], "header": [], "headers": [], "": []}
+        payload_name = shape.serialization.get("payload")
+        payload = None
+        for name, member in shape.members.items():
+            location = member.serialization.get("location", "")
+            wire_name = member.serialization.get("name", name)
+            if not location and name == payload_name:
+                payload = (name, member)
+            elif location in where:
+                where[location].append(
+                    (name, wire_name.lower() if location.startswith("header") else wire_name, member)
+                )
+        return cls(
+            tuple(where["uri"]),
+            tuple(where["querystring"]),
+            tuple(where["header"]),
+            tuple((name, prefix) for name, prefix, _ in where["headers"]),
+            payload,
+            tuple(where[""]),
+        )
+
+
+@dataclass(frozen=True)
+class _OutputPlan:
+    """Where an operation's output members go on the wire, read once from the model."""
+
+    status: str | None = None  # the member that is the HTTP status code
+    header: tuple[Member, ...] = ()
+    prefixed: tuple[tuple[str, str], ...] = ()  # (member, header prefix): a map of headers
+    payload: tuple[str, Shape] | None = None  # the member that is the whole body
+    body: tuple[Member, ...] = ()  # members of the JSON body (when there is no payload member)
+
+    @classmethod
+    def of(cls, shape: Shape) -> _OutputPlan:
+        status = None
+        where: dict[str, list[Member]] = {"header": [], "headers": [], "": []}
+        payload_name = shape.serialization.get("payload")
+        payload = None
+        for name, member in shape.members.items():
+            location = member.serialization.get("location", "")
+            if location == "statusCode":
+                status = name
+            elif not location and name == payload_name:
+                payload = (name, member)
+            elif location in where:
+                where[location].append((name, member.serialization.get("name", name), member))
+        return cls(
+            status,
+            tuple(where["header"]),
+            tuple((name, prefix) for name, prefix, _ in where["headers"]),
+            payload,
+            tuple(where[""]),
+        )
+
+
 def _compile_uri(request_uri: str) -> tuple[re.Pattern[str], tuple[tuple[str, str], ...], int]:
     path, _, query = request_uri.partition("?")
     fixed: list[tuple[str, str]] = []
@@ -92,6 +165,8 @@ class RestJsonProtocol:
             pattern, fixed, specificity = _compile_uri(operation.http["requestUri"])
             routes.append(Route(operation, operation.http["method"], pattern, fixed, specificity))
         self._routes = sorted(routes, key=lambda r: -r.specificity)
+        self._input_plans: dict[str, _InputPlan] = {}  # operation -> where its members are on the wire
+        self._output_plans: dict[str, _OutputPlan] = {}
         self._message_keys = {
             shape.name: ("Message" if "Message" in shape.members else "message")
             for shape in model.error_shapes
@@ -121,20 +196,16 @@ class RestJsonProtocol:
     def parse(
         self, operation: OperationModel, request: WireRequest, path_params: dict[str, str]
     ) -> dict[str, Any]:
-        shape = operation.input_shape
-        if shape is None:
-            return {}
+        plan = self._input_plans.get(operation.name)
+        if plan is None:
+            plan = self._input_plans[operation.name] = _InputPlan.of(operation.input_shape)
         params: dict[str, Any] = {}
-        query_pairs = request.query() if request.query_string else []
-        payload_name = shape.serialization.get("payload")
-        body_members: dict[str, Shape] = {}
-        for name, member in shape.members.items():
-            location = member.serialization.get("location")
-            wire_name = member.serialization.get("name", name)
-            if location == "uri":
-                if wire_name in path_params:
-                    params[name] = _from_text(member, path_params[wire_name])
-            elif location == "querystring":
+        for name, wire_name, member in plan.uri:
+            if wire_name in path_params:
+                params[name] = _from_text(member, path_params[wire_name])
+        if plan.query and request.query_string:
+            query_pairs = request.query()
+            for name, wire_name, member in plan.query:
                 if member.type_name == "list":
                     values = [v for k, v in query_pairs if k == wire_name]
                     if values:
@@ -144,30 +215,28 @@ class RestJsonProtocol:
                         if key == wire_name:
                             params[name] = _from_text(member, value)
                             break
-            elif location == "header":
-                header = request.headers.get(wire_name.lower())
-                if header is not None:
-                    params[name] = _from_header(member, header)
-            elif location == "headers":
-                prefix = wire_name.lower()
-                found = {k[len(prefix) :]: v for k, v in request.headers.items() if k.startswith(prefix)}
-                if found:
-                    params[name] = found
-            elif name == payload_name:
-                if member.type_name in ("blob", "string"):
-                    params[name] = request.body if member.type_name == "blob" else request.body.decode()
-                elif request.body:
-                    params[name] = decode_value(member, parse_json(request.body))
-            else:
-                body_members[name] = member
-        if body_members and request.body:
+        headers = request.headers
+        for name, wire_name, member in plan.header:
+            header = headers.get(wire_name)
+            if header is not None:
+                params[name] = _from_header(member, header)
+        for name, prefix in plan.prefixed:
+            found = {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
+            if found:
+                params[name] = found
+        if plan.payload is not None:
+            name, member = plan.payload
+            if member.type_name in ("blob", "string"):
+                params[name] = request.body if member.type_name == "blob" else request.body.decode()
+            elif request.body:
+                params[name] = decode_value(member, parse_json(request.body))
+        if plan.body and request.body:
             document = parse_json(request.body)
             if not isinstance(document, dict):
                 raise AwsError(
                     "SerializationException", "Start of structure or map found where not expected."
                 )
-            for name, member in body_members.items():
-                wire_name = member.serialization.get("name", name)
+            for name, wire_name, member in plan.body:
                 if wire_name in document and document[wire_name] is not None:
                     params[name] = decode_value(member, document[wire_name])
         return params
@@ -179,35 +248,39 @@ class RestJsonProtocol:
     def serialize(self, operation: OperationModel, output: dict[str, Any] | None) -> WireResponse:
         status = int(operation.http.get("responseCode", 200))
         response = WireResponse(status=status)
-        shape = operation.output_shape
-        if shape is None or output is None:
+        if output is None or operation.output_shape is None:
             return response
-        payload_name = shape.serialization.get("payload")
-        body: dict[str, Any] = {}
-        for name, member in shape.members.items():
+        plan = self._output_plans.get(operation.name)
+        if plan is None:
+            plan = self._output_plans[operation.name] = _OutputPlan.of(operation.output_shape)
+        if plan.status is not None and output.get(plan.status) is not None:
+            response.status = int(output[plan.status])
+        for name, wire_name, member in plan.header:
+            value = output.get(name)
+            if value is not None:
+                response.headers[wire_name] = _to_header(member, value)
+        for name, prefix in plan.prefixed:
+            for key, item in (output.get(name) or {}).items():
+                response.headers[prefix + key] = str(item)
+        if plan.payload is not None:
+            name, member = plan.payload
             value = output.get(name)
             if value is None:
-                continue
-            location = member.serialization.get("location")
-            wire_name = member.serialization.get("name", name)
-            if location == "statusCode":
-                response.status = int(value)
-            elif location == "header":
-                response.headers[wire_name] = _to_header(member, value)
-            elif location == "headers":
-                for key, item in value.items():
-                    response.headers[wire_name + key] = str(item)
-            elif name == payload_name:
-                if member.type_name == "blob":
-                    response.body = value if isinstance(value, bytes) else bytes(value)
-                elif member.type_name == "string":
-                    response.body = value.encode()
-                else:
-                    response.body = orjson.dumps(encode_value(member, value))
-                    response.headers["Content-Type"] = "application/json"
+                pass
+            elif member.type_name == "blob":
+                response.body = value if isinstance(value, bytes) else bytes(value)
+            elif member.type_name == "string":
+                response.body = value.encode()
             else:
-                body[wire_name] = encode_value(member, value)
-        if payload_name is None and (body or response.status != 204):
+                response.body = orjson.dumps(encode_value(member, value))
+                response.headers["Content-Type"] = "application/json"
+            return response
+        body = {
+            wire_name: encode_value(member, output[name])
+            for name, wire_name, member in plan.body
+            if output.get(name) is not None
+        }
+        if body or response.status != 204:
             response.body = orjson.dumps(body)
             response.headers["Content-Type"] = "application/json"
         return response
