@@ -4,7 +4,7 @@ service), and the ASGI adapter for what streams its request body (S3)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
@@ -158,7 +158,7 @@ class Edge:
                     response: WireResponse = refuse(error)
                     return response
                 return _error(error.status, error.code, error.message)
-        return await front_end.handle(replace(head, body=body, principal_arn=principal_arn))
+        return await front_end.handle(head.with_body(body, principal_arn))
 
     @staticmethod
     def _authenticate(
@@ -263,7 +263,7 @@ def _unsigned(
     """A front end that checks signatures itself (or needs none), as a `Whole.respond`."""
 
     def respond(head: WireRequest, body: bytes) -> Awaitable[WireResponse]:
-        return handle(replace(head, body=body))
+        return handle(head.with_body(body, head.principal_arn))
 
     return respond
 

@@ -22,6 +22,22 @@ class WireRequest:
     server_port: int = 0
     http_version: str = "1.1"
 
+    def with_body(self, body: bytes, principal_arn: str | None) -> WireRequest:
+        """This request, of which the head was read, with its body and its signer (one constructor
+        call: `dataclasses.replace` inspects the fields on every call, ~5 µs a request here)."""
+        return WireRequest(
+            self.method,
+            self.raw_path,
+            self.query_string,
+            self.headers,
+            body,
+            self.client_host,
+            principal_arn,
+            self.header_pairs,
+            self.server_port,
+            self.http_version,
+        )
+
     def query(self) -> list[tuple[str, str]]:
         return parse_qsl(self.query_string, keep_blank_values=True)
 
