@@ -284,7 +284,7 @@ class Gateway:
                 account_id=self._names.account.account_id,
                 request_id=request_id,
                 now=now,
-                binary=bool(request.body) and not request.is_text_body(),
+                binary=bool(request.body) and request.text_body() is None,
                 resource_id=route.route_id,
                 path_parameters=path_parameters,
                 stage_variables=stage.stage_variables,

@@ -117,10 +117,10 @@ def event_v2(
         event["pathParameters"] = dict(path_parameters)
     if stage_variables:
         event["stageVariables"] = dict(stage_variables)
-    text = request.is_text_body()
+    text = request.text_body()
     if request.body:
-        event["body"] = request.body.decode("utf-8") if text else base64.b64encode(request.body).decode()
-    event["isBase64Encoded"] = bool(request.body) and not text
+        event["body"] = text if text is not None else base64.b64encode(request.body).decode()
+    event["isBase64Encoded"] = bool(request.body) and text is None
     return event
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import unquote
 
 # Content types whose bodies reach the function as text (when they are valid UTF-8); every other body,
@@ -24,11 +25,18 @@ class HttpRequest:
     protocol: str = "HTTP/1.1"
     domain_name: str = ""
 
+    @cached_property
+    def _values(self) -> dict[str, str]:
+        """Lower-cased header name -> its values comma-joined (the HTTP rule for repeated headers)."""
+        values: dict[str, str] = {}
+        for key, value in self.headers:
+            name = key.lower()
+            values[name] = f"{values[name]},{value}" if name in values else value
+        return values
+
     def header(self, name: str) -> str | None:
-        """The header's values comma-joined (the HTTP rule for repeated headers), None when absent."""
-        name = name.lower()
-        values = [v for k, v in self.headers if k.lower() == name]
-        return ",".join(values) if values else None
+        """The header's values comma-joined, None when absent."""
+        return self._values.get(name.lower())
 
     @property
     def path(self) -> str:
@@ -39,19 +47,19 @@ class HttpRequest:
     def user_agent(self) -> str:
         return self.header("user-agent") or ""
 
-    def is_text_body(self) -> bool:
-        """Is the body delivered to the function as text? By its content type, as AWS decides."""
+    def text_body(self) -> str | None:
+        """The body as the function gets it when it is delivered as text (by its content type, as AWS
+        decides, and valid UTF-8); None when it is delivered base64-encoded."""
         content_type = (self.header("content-type") or "").split(";", 1)[0].strip().lower()
         if not content_type:
-            return False
+            return None
         main, _, sub = content_type.partition("/")
         if main != "text" and not (main == "application" and any(t in sub for t in _TEXT_SUBTYPES)):
-            return False
+            return None
         try:
-            self.body.decode("utf-8")
+            return self.body.decode("utf-8")
         except UnicodeDecodeError:
-            return False
-        return True
+            return None
 
 
 @dataclass(frozen=True)
