@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from lambdabox.storage import logs_sqlite
 from lambdabox.storage.interfaces import LogEvent
 from lambdabox.storage.logs_sqlite import RUN_SPAN_MS, SqliteLogStore, runs
 from lambdabox.storage.sqlite import Database
@@ -27,6 +28,26 @@ def test_runs_are_cut_at_their_span_and_keep_the_events_order() -> None:
     ]
     assert [(low, high) for low, high, _ in runs(events[:3])] == [(0, RUN_SPAN_MS)]  # one run: as it is
     assert list(runs([])) == []
+
+
+def test_runs_are_cut_at_their_size(store: SqliteLogStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logs_sqlite, "RUN_EVENTS", 4)
+    events = [(i % 3, f"m{i}") for i in range(10)]  # ties: the order of appending decides
+    assert [len(run) for _, _, run in runs(events)] == [4, 4, 2]
+    store.append({("g", "s"): events})
+    assert [e.message for e in store.read_events("g", limit=20)] == [
+        "m0",
+        "m3",
+        "m6",
+        "m9",
+        "m1",
+        "m4",
+        "m7",
+        "m2",
+        "m5",
+        "m8",
+    ]
+    assert [e.message for e in store.read_events("g", limit=3, descending=True)] == ["m8", "m5", "m2"]
 
 
 def _brute(everything: list[LogEvent], **query: object) -> list[LogEvent]:
