@@ -72,9 +72,10 @@ class _InputPlan:
             wire_name = member.serialization.get("name", name)
             if not location and name == payload_name:
                 payload = (name, member)
-            elif location in where:
-                where[location].append(
-                    (name, wire_name.lower() if location.startswith("header") else wire_name, member)
+            else:  # by its location; without one (or with one of no other kind): in the JSON body
+                lower = location.startswith("header")
+                where.get(location, where[""]).append(
+                    (name, wire_name.lower() if lower else wire_name, member)
                 )
         return cls(
             tuple(where["uri"]),
@@ -108,8 +109,8 @@ class _OutputPlan:
                 status = name
             elif not location and name == payload_name:
                 payload = (name, member)
-            elif location in where:
-                where[location].append((name, member.serialization.get("name", name), member))
+            else:  # by its location; without one (or with one of no other kind): in the JSON body
+                where.get(location, where[""]).append((name, member.serialization.get("name", name), member))
         return cls(
             status,
             tuple(where["header"]),
@@ -265,15 +266,14 @@ class RestJsonProtocol:
         if plan.payload is not None:
             name, member = plan.payload
             value = output.get(name)
-            if value is None:
-                pass
-            elif member.type_name == "blob":
-                response.body = value if isinstance(value, bytes) else bytes(value)
-            elif member.type_name == "string":
-                response.body = value.encode()
-            else:
-                response.body = orjson.dumps(encode_value(member, value))
-                response.headers["Content-Type"] = "application/json"
+            if value is not None:
+                if member.type_name == "blob":
+                    response.body = value if isinstance(value, bytes) else bytes(value)
+                elif member.type_name == "string":
+                    response.body = value.encode()
+                else:
+                    response.body = orjson.dumps(encode_value(member, value))
+                    response.headers["Content-Type"] = "application/json"
             return response
         body = {
             wire_name: encode_value(member, output[name])
