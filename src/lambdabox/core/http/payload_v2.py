@@ -29,14 +29,14 @@ def request_time(now: float) -> str:
 
 def headers_v2(request: HttpRequest) -> tuple[dict[str, str], list[str]]:
     """Header names lower-cased, repeated headers comma-joined; the Cookie header becomes `cookies`."""
-    headers: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in request.headers:
-        key = name.lower()
-        if key == "cookie":
-            cookies.extend(c.strip() for c in value.split(";") if c.strip())
-            continue
-        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    headers = {name: value for name, value in request.header_values.items() if name != "cookie"}
+    cookies = [
+        cookie.strip()
+        for name, value in request.headers
+        if name.lower() == "cookie"
+        for cookie in value.split(";")
+        if cookie.strip()
+    ]
     return headers, cookies
 
 

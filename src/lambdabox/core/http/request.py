@@ -26,7 +26,7 @@ class HttpRequest:
     domain_name: str = ""
 
     @cached_property
-    def _values(self) -> dict[str, str]:
+    def header_values(self) -> dict[str, str]:
         """Lower-cased header name -> its values comma-joined (the HTTP rule for repeated headers)."""
         values: dict[str, str] = {}
         for key, value in self.headers:
@@ -36,7 +36,7 @@ class HttpRequest:
 
     def header(self, name: str) -> str | None:
         """The header's values comma-joined, None when absent."""
-        return self._values.get(name.lower())
+        return self.header_values.get(name.lower())
 
     @property
     def path(self) -> str:
