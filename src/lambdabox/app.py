@@ -150,13 +150,7 @@ class Platform:
         self.log_store = SqliteLogStore(self.db)
         self.sink = LogSink(self.log_store)
         # Each python3.x runtime on Python 3.x when this machine has it, else on the platform's interpreter.
-        self.registry = RuntimeRegistry.with_interpreters(
-            data / "runtime",
-            settings.python_executable,
-            settings.python_interpreters,
-            os.environ,
-            find=settings.python_discovery,
-        )
+        self.registry = RuntimeRegistry.for_settings(settings, data / "runtime", os.environ)
         self.limiter = ConcurrencyLimiter(settings.account_concurrency)
         # Namespaces, cgroups, an unprivileged user and seccomp for every environment, as far as this
         # machine allows (probed here; what is missing is logged once and shown in /_lambdabox/health).

@@ -57,13 +57,7 @@ def do_doctor(env: dict[str, str]) -> dict[str, Any]:
     settings = load_settings(env)
     scratch = Path(tempfile.mkdtemp(prefix="lambdabox-doctor-"))
     try:
-        registry = RuntimeRegistry.with_interpreters(
-            scratch / "runtime",
-            settings.python_executable,
-            settings.python_interpreters,
-            env,
-            find=settings.python_discovery,
-        )
+        registry = RuntimeRegistry.for_settings(settings, scratch / "runtime", env)
         isolation = Isolation.create(
             enabled=True,
             data_dir=scratch,

@@ -9,10 +9,14 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lambdabox.errors import AwsError
 from lambdabox.runtimes import interpreters as found_interpreters
 from lambdabox.runtimes.interpreters import Interpreter
+
+if TYPE_CHECKING:
+    from lambdabox.config import Settings
 
 PYTHON_BOOTSTRAP = Path(__file__).parent / "python" / "bootstrap.py"
 # What AWS's Python runtimes ship beside the interpreter; nothing else from our own environment leaks in.
@@ -66,6 +70,17 @@ class RuntimeRegistry:
         machine (`find`), else `default` (runtimes/interpreters.py)."""
         fallback, interpreters = found_interpreters.resolve(default, explicit, env, PYTHON_MINORS, find=find)
         return cls(fallback, runtime_dir, interpreters)
+
+    @classmethod
+    def for_settings(cls, settings: Settings, runtime_dir: Path, env: Mapping[str, str]) -> RuntimeRegistry:
+        """The registry the platform's settings describe (`lambdabox up` and `lambdabox doctor`)."""
+        return cls.with_interpreters(
+            runtime_dir,
+            settings.python_executable,
+            settings.python_interpreters,
+            env,
+            find=settings.python_discovery,
+        )
 
     def prepare(self) -> None:
         """Build the Python runtime's site-packages: links to boto3 and its dependencies only."""
