@@ -60,7 +60,7 @@ from lambdabox.core.invoke import InvokeService
 from lambdabox.core.kms.lambda_keys import LambdaKeys
 from lambdabox.core.kms.service import KmsService
 from lambdabox.core.layers.service import LayerService
-from lambdabox.core.models import FunctionVersion
+from lambdabox.core.models import CodeRef, FunctionVersion
 from lambdabox.core.names import Account
 from lambdabox.core.parameters.service import ParameterService
 from lambdabox.core.provisioned import ProvisionedConcurrency
@@ -366,6 +366,7 @@ class Platform:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = False
+        self._code_collector: asyncio.Task[None] | None = None
         self._started_at = time.time()
 
     # -- wiring callbacks ------------------------------------------------------------------------------
@@ -446,16 +447,40 @@ class Platform:
             self._loop.call_soon_threadsafe(self.scheduler.wake)
 
     # -- lifecycle -------------------------------------------------------------------------------------
+    def _code_in_use(self) -> tuple[list[CodeRef], list[list[CodeRef]]]:
+        """The packages function versions, layer versions, running environments and SnapStart templates
+        use, and the layer combinations of those versions and environments."""
+        versions = [
+            *self.functions.list_latest(all_versions=True),
+            *(env.version for env in self.pool.environments()),
+            *self.snapshots.versions(),
+        ]
+        layer_sets = [[layer.code for layer in version.layers] for version in versions]
+        live = [version.code for version in versions] + [c for codes in layer_sets for c in codes]
+        return live + self.layers.contents(), layer_sets
+
     def _collect_code(self) -> None:
-        """Packages no function version or layer version uses any more (replaced, deleted, or written
-        by a request that never committed) leave the code store at start, before anything runs."""
+        """Packages nothing uses any more (replaced, deleted, or written by a request that never committed)
+        leave the code store at start, before anything runs."""
         try:
-            versions = self.functions.list_latest(all_versions=True)
-            layer_sets = [[layer.code for layer in version.layers] for version in versions]
-            live = [version.code for version in versions] + [c for codes in layer_sets for c in codes]
-            self.code.collect(live + self.layers.contents(), layer_sets)
+            self.code.collect(*self._code_in_use())
         except Exception:  # keeping garbage loses nothing; not starting would
             log.exception("could not collect unused code packages; they stay until the next start")
+
+    async def _collect_code_forever(self) -> None:
+        """While running, every `code_gc_interval` seconds: what nothing uses and nobody wrote or reused
+        for that long (a request between writing a package and committing its version is never that slow)."""
+        interval = self.settings.code_gc_interval
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                live, layer_sets = self._code_in_use()
+                removed = await asyncio.to_thread(self.code.collect, live, layer_sets, idle_for=interval)
+            except Exception:
+                log.exception("could not collect unused code packages; trying again in %s s", interval)
+            else:
+                if removed:
+                    log.info("removed %d unused code packages and layer trees", removed)
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -493,6 +518,7 @@ class Platform:
         self.async_invoker.start()
         self.scheduler.start()
         self.rotator.start()  # Secrets Manager's automatic rotations (RotationRules)
+        self._code_collector = asyncio.get_running_loop().create_task(self._collect_code_forever())
         # What exists now lives as long as the platform: kept out of the cyclic collector's scans, so that
         # a full collection (run in the event loop, between requests) walks only what came after (~65,000
         # objects less: ~40 ms). No collection first: it would find ~70 objects of garbage, for those 40 ms.
@@ -501,6 +527,8 @@ class Platform:
 
     async def stop(self) -> None:
         self._ready = False
+        if self._code_collector is not None:
+            self._code_collector.cancel()
         await self.scheduler.stop()
         await self.rotator.stop()
         if self.async_invoker is not None:

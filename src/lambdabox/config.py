@@ -59,6 +59,9 @@ class Settings:
     # Kernel-enforced isolation of execution environments (namespaces, cgroups, unprivileged user,
     # seccomp), as far as the machine allows. Off (`LAMBDABOX_ISOLATION=off`): plain processes.
     isolation: bool = True
+    # Seconds between passes that remove code packages and merged layer trees nothing uses any more; one
+    # goes once nobody wrote or reused it for that long (and at every start).
+    code_gc_interval: float = 600.0
     # Seconds an idle execution environment runs on before it is frozen (cgroup freezer).
     freeze_delay: float = 0.02
     # Admission control: memory (MB) kept free on the host when starting environments (None: 5 % of RAM,
@@ -84,6 +87,13 @@ def _switch(name: str, text: str) -> bool:
     if value in ("off", "false", "0", "no"):
         return False
     raise ValueError(f"{name} must be 'on' or 'off', not {text!r}")
+
+
+def _seconds(name: str, text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(f"{name} must be a number of seconds above 0, not {text!r}")
+    return value
 
 
 def _interpreters(text: str) -> tuple[tuple[str, str], ...]:
@@ -129,6 +139,11 @@ _FROM_ENV: tuple[tuple[str, str, Callable[[str], object]], ...] = (
     ("LAMBDABOX_TEST_HOOKS", "test_hooks", functools.partial(_switch, "LAMBDABOX_TEST_HOOKS")),
     ("LAMBDABOX_ISOLATION", "isolation", functools.partial(_switch, "LAMBDABOX_ISOLATION")),
     ("LAMBDABOX_FREEZE_DELAY", "freeze_delay", float),
+    (
+        "LAMBDABOX_CODE_GC_INTERVAL",
+        "code_gc_interval",
+        functools.partial(_seconds, "LAMBDABOX_CODE_GC_INTERVAL"),
+    ),
     ("LAMBDABOX_MEMORY_RESERVE_MB", "memory_reserve_mb", int),
     ("LAMBDABOX_MAX_ENVIRONMENTS", "max_environments", int),
     ("LAMBDABOX_ADMISSION_WAIT", "admission_wait", float),

@@ -516,3 +516,44 @@ def test_packages_nobody_uses_leave_the_code_store_at_start(server_factory: Call
     assert invoke(client, name)["greet"] == "hello from layer used, you"
     assert json.loads(client.invoke(FunctionName=replaced)["Payload"].read()) == "second"
     assert json.loads(client.invoke(FunctionName=replaced, Qualifier="1")["Payload"].read()) == "first"
+
+
+def test_packages_nobody_uses_leave_while_the_server_runs(server_factory: Callable[..., Server]) -> None:
+    """A long-running server does not keep replaced code until its next start: a pass every
+    LAMBDABOX_CODE_GC_INTERVAL seconds removes it, but not while an invocation still runs on it."""
+    import threading
+    import time
+
+    own = server_factory(LAMBDABOX_CODE_GC_INTERVAL="0.5")
+    client = own.client("lambda")
+    source = (
+        "import time\n\n\ndef handler(event, context):\n    time.sleep(event['sleep'])\n"
+        "    import late  # read from the task root only now\n    return late.WORD\n"
+    )
+    first = make_zip({"app.py": source, "late.py": "WORD = 'first'\n"})
+    name = create_function(client, zip_file=first, Timeout=30)
+    old = own.data_dir / "code" / hashlib.sha256(first).hexdigest()
+    answers: list[Any] = []
+
+    def run() -> None:
+        try:
+            answers.append(invoke(own.client("lambda"), name, {"sleep": 3}))
+        except BaseException as error:  # shown by the assertion below
+            answers.append(error)
+
+    running = threading.Thread(target=run)
+    running.start()
+    time.sleep(0.5)  # the invocation is running on the first code
+    client.update_function_code(
+        FunctionName=name, ZipFile=make_zip({"app.py": source, "late.py": "WORD = 'second'\n"})
+    )
+    client.get_waiter("function_updated_v2").wait(FunctionName=name)
+    time.sleep(1.5)  # passes go by: the first code is in use
+    assert old.is_dir() and old.with_name(old.name + ".zip").is_file()
+    running.join(timeout=30)
+    assert answers == ["first"]
+    deadline = time.monotonic() + 15
+    while old.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not old.exists() and not old.with_name(old.name + ".zip").exists()
+    assert invoke(own.client("lambda"), name, {"sleep": 0}) == "second"

@@ -237,6 +237,10 @@ class Snapshots:
                 del self._templates[key]
                 template.close()
 
+    def versions(self) -> list[FunctionVersion]:
+        """The versions whose templates exist."""
+        return [template.env.version for template in self._templates.values()]
+
     def shutdown(self) -> None:
         templates, self._templates = self._templates, {}
         for template in templates.values():

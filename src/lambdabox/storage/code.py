@@ -1,15 +1,24 @@
 """Deployment packages on the local filesystem: `<dir>/<sha256 hex>.zip` plus its unpacked tree. Layers are
-packages too; `opt_dir` merges the trees of a function's layers into one read-only directory (its /opt)."""
+packages too; `opt_dir` merges the trees of a function's layers into one read-only directory (its /opt).
+
+`collect` removes what nothing uses any more, also while the platform runs: an entry goes only when it
+is not in use and nobody wrote or reused it for a while (a reuse touches it), and the check and the
+entry's removal from view happen under one lock with that reuse, so a package handed out again is never
+the one being removed."""
 
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import io
 import os
 import shutil
 import stat
 import tempfile
+import threading
+import time
+import uuid
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -23,16 +32,17 @@ OPT_PREFIX = "opt-"
 class FileCodeStore:
     def __init__(self, root: Path) -> None:
         self._root = root
+        self._lock = threading.Lock()  # a reuse of an entry against its collection
         root.mkdir(parents=True, exist_ok=True)
         for leftover in root.glob(".tmp-*"):  # a crash mid-write leaves these behind
-            shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()
+            _remove(leftover)
 
     def put_zip(self, data: bytes) -> CodeRef:
         digest = hashlib.sha256(data)
         key = digest.hexdigest()
         unzipped = _check_zip(data)
         target = self._root / key
-        if not target.is_dir():
+        if not self._reuse(target, self._root / f"{key}.zip"):
             tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self._root))
             try:
                 _extract(data, tmp)
@@ -43,10 +53,13 @@ class FileCodeStore:
                     os.fsync(handle.fileno())
                 os.replace(zip_tmp, self._root / f"{key}.zip")
                 os.rename(tmp, target)
-            except FileExistsError:  # another writer finished the same package first
-                shutil.rmtree(tmp, ignore_errors=True)
+            except OSError as error:
+                _remove(tmp)
+                if error.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not target.is_dir():
+                    raise
+                # another writer finished the same package first
             except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
+                _remove(tmp)
                 raise
         return CodeRef(
             key=key, sha256=base64.b64encode(digest.digest()).decode(), size=len(data), unzipped_size=unzipped
@@ -62,7 +75,7 @@ class FileCodeStore:
         """The layers' trees merged in order (a later layer's file replaces an earlier one's), read-only;
         built once per combination (`opt-<digest>`, an empty directory for none) and reused."""
         target = self._root / _opt_name(layers)
-        if target.is_dir():
+        if self._reuse(target):
             return target
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self._root))
         try:
@@ -71,25 +84,48 @@ class FileCodeStore:
             _make_readonly(tmp)
             os.rename(tmp, target)
         except OSError:
-            _make_writable(tmp)
-            shutil.rmtree(tmp, ignore_errors=True)
+            _remove(tmp)
             if not target.is_dir():  # not another writer that finished the same directory first
                 raise
         return target
 
-    def collect(self, live: Iterable[CodeRef], layer_sets: Iterable[Sequence[CodeRef]] = ()) -> None:
+    def _reuse(self, *paths: Path) -> bool:
+        """Whether all of `paths` exist; if so they are touched, so that a collection keeps them."""
+        with self._lock:
+            if not all(path.exists() for path in paths):
+                return False
+            for path in paths:
+                os.utime(path)
+            return True
+
+    def collect(
+        self, live: Iterable[CodeRef], layer_sets: Iterable[Sequence[CodeRef]] = (), *, idle_for: float = 0.0
+    ) -> int:
         """Remove every package but `live` and every merged /opt tree but those of `layer_sets` (and the
-        empty one), and what an interrupted write left behind. Only while nothing writes or runs."""
+        empty one), and what an interrupted write left behind; with `idle_for`, only those nobody wrote
+        or reused in the last `idle_for` seconds (without: everything, so only while nothing writes).
+        Returns how many packages, trees and leftovers went."""
         keep = {code.key for code in live} | {_opt_name(layers) for layers in (*layer_sets, ())}
-        for entry in self._root.iterdir():
-            key = entry.name.removesuffix(".zip")
-            if key in keep or (entry.name.startswith(".") and not entry.name.startswith(".tmp-")):
+        written_before = time.time() - idle_for
+        gone: list[Path] = []
+        removed = 0
+        for key in sorted({entry.name.removesuffix(".zip") for entry in self._root.iterdir()}):
+            if key in keep or (key.startswith(".") and not key.startswith(".tmp-")):
                 continue
-            if entry.is_dir():
-                _make_writable(entry)
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+            with self._lock:
+                paths = [path for path in (self._root / key, self._root / f"{key}.zip") if path.exists()]
+                if idle_for and any(path.stat().st_mtime > written_before for path in paths):
+                    continue
+                for path in paths:  # out of sight first (quick); deleted after, outside the lock
+                    if path.is_dir():
+                        os.chmod(path, 0o755)  # renaming a directory rewrites its ".."
+                    moved = self._root / f".tmp-gone-{uuid.uuid4().hex}"
+                    os.rename(path, moved)
+                    gone.append(moved)
+                removed += bool(paths)
+        for path in gone:
+            _remove(path)
+        return removed
 
 
 def _opt_name(layers: Sequence[CodeRef]) -> str:
@@ -163,6 +199,15 @@ def _merge(source: Path, target: Path) -> None:
                 os.link(os.path.join(dirpath, name), destination)
             except OSError:
                 shutil.copy2(os.path.join(dirpath, name), destination)
+
+
+def _remove(path: Path) -> None:
+    """Delete a file, or a tree even where it was made read-only."""
+    if path.is_dir():
+        _make_writable(path)
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _make_writable(root: Path) -> None:

@@ -37,7 +37,9 @@ class CodeStore(Protocol):
     def task_root(self, code: CodeRef) -> Path: ...
     def zip_path(self, code: CodeRef) -> Path: ...
     def opt_dir(self, layers: Sequence[CodeRef]) -> Path: ...  # the layers merged in order, read-only
-    def collect(self, live: Iterable[CodeRef], layer_sets: Iterable[Sequence[CodeRef]] = ()) -> None: ...
+    def collect(
+        self, live: Iterable[CodeRef], layer_sets: Iterable[Sequence[CodeRef]] = (), *, idle_for: float = 0.0
+    ) -> int: ...  # what nothing uses (and nobody wrote or reused for `idle_for` s) goes
 
 
 class EventQueue(Protocol):
