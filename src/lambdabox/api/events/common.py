@@ -20,12 +20,24 @@ def compact(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if v is not None}
 
 
+def bus_settings_shape(bus: EventBus) -> dict[str, Any]:
+    return compact(
+        {
+            "Description": bus.description,
+            "KmsKeyIdentifier": bus.kms_key,
+            "DeadLetterConfig": {"Arn": bus.dead_letter_arn} if bus.dead_letter_arn else None,
+            "LogConfig": bus.log_config,
+        }
+    )
+
+
 def bus_shape(names: EventsNames, bus: EventBus) -> dict[str, Any]:
     return compact(
         {
             "Name": bus.name,
             "Arn": names.bus_arn(bus.name),
-            "Description": bus.description,
+            **bus_settings_shape(bus),
+            "Policy": bus.policy,
             "CreationTime": bus.created,
             "LastModifiedTime": bus.modified,
         }

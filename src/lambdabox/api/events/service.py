@@ -16,6 +16,9 @@ HANDLERS: dict[str, Handler] = {
     "DeleteEventBus": buses.delete_event_bus,
     "DescribeEventBus": buses.describe_event_bus,
     "ListEventBuses": buses.list_event_buses,
+    "UpdateEventBus": buses.update_event_bus,
+    "PutPermission": buses.put_permission,
+    "RemovePermission": buses.remove_permission,
     "PutRule": rules.put_rule,
     "DescribeRule": rules.describe_rule,
     "ListRules": rules.list_rules,
@@ -53,6 +56,8 @@ class EventsApi:
                 request.principal_arn,
                 request.client_host,
                 "events",
-                lambda operation, params: events_checks(self._events.names, operation, params),
+                lambda operation, params: events_checks(
+                    self._events.names, operation, params, self._events.policy_of
+                ),
             ),
         )

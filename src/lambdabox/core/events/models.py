@@ -28,6 +28,12 @@ class EventBus:
     modified: float
     description: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    policy: str | None = None  # resource-based policy (JSON), core/events/bus_policy.py
+    # Kept and returned as given: events are not kept at rest (nothing to encrypt), a bus's dead-letter
+    # queue waits for SQS, and its own logging is not written.
+    kms_key: str | None = None
+    dead_letter_arn: str | None = None
+    log_config: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from lambdabox.core.clock import Clock
+from lambdabox.core.events import bus_policy
 from lambdabox.core.events.delivery import Delivery
 from lambdabox.core.events.models import DEFAULT_BUS, EventBus, Rule, RuleState, Target, iso_time
 from lambdabox.core.events.names import EventsNames, bus_not_found, rule_not_found
@@ -60,6 +61,25 @@ class EventEntry:
 
 
 @dataclass(frozen=True)
+class BusSettings:
+    """What CreateEventBus and UpdateEventBus set on a bus besides its name and tags."""
+
+    description: str | None = None
+    kms_key: str | None = None
+    dead_letter_arn: str | None = None
+    log_config: dict[str, str] | None = None
+
+    def apply(self, bus: EventBus) -> EventBus:
+        return replace(
+            bus,
+            description=self.description,
+            kms_key=self.kms_key,
+            dead_letter_arn=self.dead_letter_arn,
+            log_config=self.log_config,
+        )
+
+
+@dataclass(frozen=True)
 class EntryResult:
     event_id: str | None = None
     error_code: str | None = None
@@ -100,7 +120,11 @@ class EventsService:
         return bus
 
     def create_bus(
-        self, name: str, event_source: str | None, description: str | None, tags: Mapping[str, str]
+        self,
+        name: str,
+        event_source: str | None,
+        settings: BusSettings,
+        tags: Mapping[str, str],
     ) -> EventBus:
         if event_source is not None:
             raise AwsError("ResourceNotFoundException", f"Event source {event_source} does not exist.")
@@ -110,7 +134,55 @@ class EventsService:
             if self._store.get_bus(name) is not None:
                 raise AwsError("ResourceAlreadyExistsException", f"Event bus {name} already exists.")
             now = self._clock.now()
-            bus = EventBus(name, now, now, description, dict(tags))
+            bus = settings.apply(EventBus(name, now, now, tags=dict(tags)))
+            self._store.put_bus(bus)
+        return bus
+
+    def update_bus(self, name: str | None, settings: BusSettings) -> EventBus:
+        """UpdateEventBus: the bus's description and settings become those given (absent ones cleared)."""
+        return self._change_bus(name, settings.apply)
+
+    def put_permission(
+        self,
+        bus_name: str | None,
+        action: str | None,
+        principal: str | None,
+        statement_id: str | None,
+        condition: Mapping[str, str] | None,
+        policy: str | None,
+    ) -> None:
+        """PutPermission: a whole policy (`policy`), or one statement added or replaced."""
+        if policy is not None:
+            if any(value is not None for value in (action, principal, statement_id, condition)):
+                raise _invalid("Policy cannot be combined with Action, Principal, StatementId or Condition.")
+            self._change_bus(bus_name, lambda bus: replace(bus, policy=bus_policy.with_policy(policy)))
+            return
+        self._change_bus(
+            bus_name,
+            lambda bus: replace(
+                bus,
+                policy=bus_policy.with_statement(
+                    bus.policy, self.names.bus_arn(bus.name), action, principal, statement_id, condition
+                ),
+            ),
+        )
+
+    def remove_permission(self, bus_name: str | None, statement_id: str | None, remove_all: bool) -> None:
+        self._change_bus(
+            bus_name,
+            lambda bus: replace(
+                bus, policy=None if remove_all else bus_policy.without_statement(bus.policy, statement_id)
+            ),
+        )
+
+    def policy_of(self, name: str) -> str | None:
+        """The resource-based policy of bus `name` (None: it has none, or it does not exist)."""
+        bus = self._store.get_bus(name)
+        return bus.policy if bus is not None else None
+
+    def _change_bus(self, name: str | None, change: Callable[[EventBus], EventBus]) -> EventBus:
+        with self._store.transaction():
+            bus = replace(change(self.bus(name)), modified=self._clock.now())
             self._store.put_bus(bus)
         return bus
 

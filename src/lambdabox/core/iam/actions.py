@@ -170,9 +170,25 @@ _EVENTS_RULE_OPS = frozenset(
         "ListTargetsByRule",
     }
 )
+_EVENTS_BUS_OPS = frozenset(
+    {
+        "CreateEventBus",
+        "UpdateEventBus",
+        "DeleteEventBus",
+        "DescribeEventBus",
+        "PutPermission",
+        "RemovePermission",
+    }
+)
 
 
-def events_checks(names: EventsNames, operation: str, params: Mapping[str, Any]) -> list[Check]:
+def events_checks(
+    names: EventsNames,
+    operation: str,
+    params: Mapping[str, Any],
+    bus_policy: Callable[[str], str | None] = lambda _: None,
+) -> list[Check]:
+    """`bus_policy(name)`: the resource-based policy of a bus, part of PutEvents' check on it."""
     action = f"events:{operation}"
     if operation in _EVENTS_RULE_OPS:
         rule = params.get("Name") or params.get("Rule") or ""
@@ -182,7 +198,7 @@ def events_checks(names: EventsNames, operation: str, params: Mapping[str, Any])
             roles = {str(t["RoleArn"]) for t in params.get("Targets") or [] if t.get("RoleArn")}
             checks.extend(pass_role(role, "events.amazonaws.com") for role in sorted(roles))
         return checks
-    if operation in ("CreateEventBus", "DeleteEventBus", "DescribeEventBus"):
+    if operation in _EVENTS_BUS_OPS:
         return [
             Check(action, names.bus_arn(names.bus_name(params.get("Name") or params.get("EventBusName"))))
         ]
@@ -193,7 +209,8 @@ def events_checks(names: EventsNames, operation: str, params: Mapping[str, Any])
         checks = []
         seen: set[str] = set()
         for entry in params.get("Entries") or []:
-            bus = names.bus_arn(names.bus_name(entry.get("EventBusName") or DEFAULT_BUS))
+            name = names.bus_name(entry.get("EventBusName") or DEFAULT_BUS)
+            bus = names.bus_arn(name)
             keys = {
                 "events:source": [str(entry.get("Source", ""))],
                 "events:detail-type": [str(entry.get("DetailType", ""))],
@@ -201,7 +218,7 @@ def events_checks(names: EventsNames, operation: str, params: Mapping[str, Any])
             signature = f"{bus}\n{keys['events:source'][0]}\n{keys['events:detail-type'][0]}"
             if signature not in seen:
                 seen.add(signature)
-                checks.append(Check(action, bus, keys))
+                checks.append(Check(action, bus, keys, policy=bus_policy(name)))
         return checks or [Check(action, names.bus_arn(DEFAULT_BUS))]
     if "ResourceARN" in params:
         return [Check(action, str(params["ResourceARN"]))]
