@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from lambdabox.api.apigateway.common import Output, Params, date, delete, get, items, present
+from lambdabox.core.apigateway.http_apis import bad_request
 from lambdabox.core.apigateway.models import (
     Method,
     Resource,
     RestApi,
+    RestAuthorizer,
     RestDeployment,
     RestIntegration,
     RestStage,
@@ -144,6 +147,72 @@ def put_integration(service: RestApiService, params: Params) -> Output:
     return integration_shape(integration)
 
 
+# -- authorizers ----------------------------------------------------------------------------------------
+def authorizer_shape(authorizer: RestAuthorizer) -> dict[str, Any]:
+    return present(
+        {
+            "id": authorizer.authorizer_id,
+            "name": authorizer.name,
+            "type": authorizer.authorizer_type,
+            "authType": "custom",
+            "authorizerResultTtlInSeconds": authorizer.result_ttl,
+        },
+        {
+            "authorizerUri": authorizer.authorizer_uri,
+            "authorizerCredentials": authorizer.authorizer_credentials,
+            "identitySource": authorizer.identity_source,
+            "identityValidationExpression": authorizer.identity_validation_expression,
+        },
+    )
+
+
+def create_authorizer(service: RestApiService, params: Params) -> Output:
+    authorizer = RestAuthorizer(
+        authorizer_id="",
+        name=params["name"],
+        authorizer_type=params["type"],
+        authorizer_uri=params.get("authorizerUri"),
+        identity_source=params.get("identitySource"),
+        identity_validation_expression=params.get("identityValidationExpression"),
+        result_ttl=params.get("authorizerResultTtlInSeconds", 300),
+        authorizer_credentials=params.get("authorizerCredentials"),
+    )
+    return authorizer_shape(service.create_authorizer(params["restApiId"], authorizer))
+
+
+# patchOperations path -> (field, how the value text becomes the field's value)
+_AUTHORIZER_PATCHES: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "/name": ("name", str),
+    "/type": ("authorizer_type", str),
+    "/authorizerUri": ("authorizer_uri", str),
+    "/identitySource": ("identity_source", str),
+    "/identityValidationExpression": ("identity_validation_expression", str),
+    "/authorizerResultTtlInSeconds": ("result_ttl", int),
+    "/authorizerCredentials": ("authorizer_credentials", str),
+}
+
+
+def update_authorizer(service: RestApiService, params: Params) -> Output:
+    changes: dict[str, Any] = {}
+    for operation in params.get("patchOperations", []):
+        path, op = operation.get("path", ""), operation.get("op")
+        target = _AUTHORIZER_PATCHES.get(path)
+        if op != "replace" or target is None:
+            raise bad_request(
+                f"Invalid patch path  '{path}' specified for op '{op}'. Must be one of: "
+                f"[{', '.join(_AUTHORIZER_PATCHES)}]"
+            )
+        value = operation.get("value")
+        try:
+            changes[target[0]] = None if value is None else target[1](value)
+        except ValueError:
+            raise bad_request(f"Invalid value for {path}: {value}") from None
+    authorizer = service.update_authorizer(
+        params["restApiId"], params["authorizerId"], lambda current: replace(current, **changes)
+    )
+    return authorizer_shape(authorizer)
+
+
 # -- deployments and stages ----------------------------------------------------------------------------
 def deployment_shape(deployment: RestDeployment) -> dict[str, Any]:
     shape: dict[str, Any] = {"id": deployment.deployment_id, "createdDate": date(deployment.created)}
@@ -203,6 +272,7 @@ def get_stages(service: RestApiService, params: Params) -> Output:
 _API = ("restApiId",)
 _RESOURCE = ("restApiId", "resourceId")
 _METHOD = ("restApiId", "resourceId", "httpMethod")
+_AUTHORIZER = ("restApiId", "authorizerId")
 S = RestApiService  # the core methods the table names
 
 HANDLERS: dict[str, Handler] = {
@@ -220,6 +290,11 @@ HANDLERS: dict[str, Handler] = {
     "PutIntegration": put_integration,
     "GetIntegration": get(_METHOD, S.get_integration, integration_shape),
     "DeleteIntegration": delete(_METHOD, S.delete_integration),
+    "CreateAuthorizer": create_authorizer,
+    "GetAuthorizer": get(_AUTHORIZER, S.get_authorizer, authorizer_shape),
+    "GetAuthorizers": items("items", _API, S.list_authorizers, authorizer_shape),
+    "UpdateAuthorizer": update_authorizer,
+    "DeleteAuthorizer": delete(_AUTHORIZER, S.delete_authorizer),
     "CreateDeployment": create_deployment,
     "GetDeployments": items("items", _API, S.list_deployments, deployment_shape),
     "GetDeployment": get(("restApiId", "deploymentId"), S.get_deployment, deployment_shape),

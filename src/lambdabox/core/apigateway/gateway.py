@@ -25,7 +25,12 @@ from urllib.parse import unquote
 import orjson
 
 from lambdabox.core import ids
-from lambdabox.core.apigateway.authorizers import Authorized, AuthorizerFailed, RouteAuthorizer
+from lambdabox.core.apigateway.authorizers import (
+    Authorized,
+    AuthorizerFailed,
+    ExplicitlyDenied,
+    RouteAuthorizer,
+)
 from lambdabox.core.apigateway.cors import apply_cors, is_preflight, preflight
 from lambdabox.core.apigateway.jwt import Forbidden, JwtValidator, Unauthorized
 from lambdabox.core.apigateway.models import (
@@ -68,9 +73,10 @@ MAX_REQUEST_BODY = 10 * 1024 * 1024
 class _Failed(Exception):
     """The integration could not produce a response; `kind` picks the status each API type answers."""
 
-    def __init__(self, kind: str, reason: str) -> None:
+    def __init__(self, kind: str, reason: str, payload: bytes = b"") -> None:
         super().__init__(reason)
         self.kind = kind  # "refused" | "throttled" | "timeout" | "function" | "malformed" | "too-large"
+        self.payload = payload  # the function's error document ("function")
 
 
 # -- the answers of each API type ----------------------------------------------------------------------
@@ -78,6 +84,9 @@ _HTTP_API_ERRORS = {
     "not-found": (404, "Not Found"),
     "unauthorized": (401, "Unauthorized"),
     "forbidden": (403, "Forbidden"),
+    "denied": (403, "Forbidden"),
+    "explicitly-denied": (403, "Forbidden"),
+    "authorizer-failed": (500, "Internal Server Error"),
     "refused": (500, "Internal Server Error"),
     "function": (500, "Internal Server Error"),
     "malformed": (500, "Internal Server Error"),
@@ -85,9 +94,17 @@ _HTTP_API_ERRORS = {
     "timeout": (503, "Service Unavailable"),
     "too-large": (413, "Request Entity Too Large"),
 }
-_REST_API_ERRORS = {
+_REST_API_ERRORS: dict[str, tuple[int, str | None, str]] = {
     "not-found": (403, "Missing Authentication Token", "MissingAuthenticationTokenException"),
     "forbidden": (403, "Forbidden", "ForbiddenException"),
+    "unauthorized": (401, "Unauthorized", "UnauthorizedException"),
+    "denied": (403, "User is not authorized to access this resource", "AccessDeniedException"),
+    "explicitly-denied": (
+        403,
+        "User is not authorized to access this resource with an explicit deny",
+        "AccessDeniedException",
+    ),
+    "authorizer-failed": (500, None, "AuthorizerConfigurationException"),
     "refused": (500, "Internal server error", "InternalServerErrorException"),
     "throttled": (500, "Internal server error", "InternalServerErrorException"),
     "function": (502, "Internal server error", "InternalServerErrorException"),
@@ -118,7 +135,9 @@ def rest_api_error(kind: str, request_id: str) -> HttpResponse:
         ("x-amzn-ErrorType", error_type),
         ("x-amz-apigw-id", _apigw_id()),
     )
-    return HttpResponse(status, headers, orjson.dumps({"message": message}))
+    # An authorizer's denial is worded under "Message", as API Gateway sends it.
+    key = "Message" if error_type == "AccessDeniedException" else "message"
+    return HttpResponse(status, headers, orjson.dumps({key: message}))
 
 
 def _apigw_id() -> str:
@@ -195,14 +214,17 @@ class Gateway:
                 raise _Failed("too-large", error.message) from None
             raise _Failed("refused", f"{error.code}: {error.message}") from None
         if result.function_error is not None:
-            raise _Failed("function", f"the function failed: {result.payload[:500]!r}")
+            raise _Failed("function", f"the function failed: {result.payload[:500]!r}", result.payload)
         return result
 
     async def _invoke_payload(self, function_uri: str, source_arn: str, payload: bytes) -> bytes:
-        """For Lambda authorizers (a failure is the authorizer's: 500)."""
+        """For Lambda authorizers: a function that fails with the message "Unauthorized" refuses the
+        request (401); any other failure is the authorizer's (500)."""
         try:
             return (await self._invoke(function_uri, source_arn, payload, 10.0)).payload
         except _Failed as failed:
+            if failed.kind == "function" and _error_message(failed.payload) == "Unauthorized":
+                raise Unauthorized("the authorizer answered Unauthorized") from None
             raise AuthorizerFailed(str(failed)) from None
 
     # -- HTTP APIs ------------------------------------------------------------------------------------
@@ -309,15 +331,8 @@ class Gateway:
                     stage_variables=stage.stage_variables,
                     event=lambda: build(None, authorizer.payload_format_version or "2.0"),
                 )
-            except Unauthorized as refused:
-                log.info("API %s request %s: unauthorized: %s", api.api_id, request_id, refused)
-                return http_api_error("unauthorized", request_id)
-            except Forbidden as refused:
-                log.info("API %s request %s: forbidden: %s", api.api_id, request_id, refused)
-                return http_api_error("forbidden", request_id)
-            except AuthorizerFailed as failed:
-                log.warning("API %s request %s: authorizer failed: %s", api.api_id, request_id, failed)
-                return http_api_error("refused", request_id)
+            except (Unauthorized, Forbidden, AuthorizerFailed) as refused:
+                return http_api_error(_refusal(refused, api.api_id, request_id), request_id)
         version = integration.payload_format_version
         context = None if authorized is None else (authorized.v2 if version == "2.0" else authorized.v1)
         event = build(context, version)
@@ -349,6 +364,32 @@ class Gateway:
         )
 
     # -- REST APIs ------------------------------------------------------------------------------------
+    async def _rest_authorize(
+        self,
+        api: RestApi,
+        stage: RestStage,
+        deployment: RestDeployment,
+        method: Method,
+        request: HttpRequest,
+        path: str,
+        build: Callable[[Mapping[str, Any] | None], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """`requestContext.authorizer` for a CUSTOM method (`path`: below the stage), from the deployed
+        authorizer it names."""
+        authorizer = next(
+            (a for a in deployment.authorizers if a.authorizer_id == method.authorizer_id), None
+        )
+        if authorizer is None:
+            raise AuthorizerFailed(f"authorizer {method.authorizer_id} is not part of the deployment")
+        return await self._authorizer.authorize_rest(
+            authorizer,
+            request,
+            source_arn=self._names.execute_arn(api.api_id, f"authorizers/{authorizer.authorizer_id}"),
+            method_arn=self._names.execute_arn(api.api_id, f"{stage.name}/{request.method}{path}"),
+            stage_variables=stage.variables,
+            event=lambda: build(None),
+        )
+
     async def _rest_api(self, api: RestApi, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
         # REST APIs hand header names to the function as the client sent them; the HTTP server has
@@ -378,21 +419,36 @@ class Gateway:
         integration = method.integration
         assert integration is not None
         now = self._now()
-        event = event_v1(
-            request,
-            resource=resource.path,
-            path=unquote(resource_path),
-            stage=stage.name,
-            stage_path=request.path,
-            api_id=api.api_id,
-            account_id=self._names.account.account_id,
-            request_id=request_id,
-            now=now,
-            binary=_is_binary(api, request),
-            resource_id=resource.resource_id,
-            path_parameters=match.path_parameters,
-            stage_variables=stage.variables,
-        )
+
+        def build(authorizer: Mapping[str, Any] | None) -> dict[str, Any]:
+            return event_v1(
+                request,
+                resource=resource.path,
+                path=unquote(resource_path),
+                stage=stage.name,
+                stage_path=request.path,
+                api_id=api.api_id,
+                account_id=self._names.account.account_id,
+                request_id=request_id,
+                now=now,
+                binary=_is_binary(api, request),
+                resource_id=resource.resource_id,
+                path_parameters=match.path_parameters,
+                stage_variables=stage.variables,
+                authorizer=authorizer,
+            )
+
+        authorized: dict[str, Any] | None = None
+        if method.authorization_type == "CUSTOM":
+            started = time.monotonic()
+            try:
+                authorized = await self._rest_authorize(
+                    api, stage, deployment, method, request, resource_path, build
+                )
+            except (Unauthorized, Forbidden, AuthorizerFailed) as refused:
+                return rest_api_error(_refusal(refused, api.api_id, request_id), request_id)
+            authorized["integrationLatency"] = round((time.monotonic() - started) * 1000)
+        event = build(authorized)
         source_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{request.method}{resource.path}")
         try:
             result = await self._invoke(
@@ -439,6 +495,25 @@ def _is_binary(api: RestApi, request: HttpRequest) -> bool:
         if media.endswith("/*") and content_type.startswith(media[:-1]):
             return True
     return False
+
+
+def _refusal(error: Unauthorized | Forbidden | AuthorizerFailed, api_id: str, request_id: str) -> str:
+    """The kind of answer a request its authorizer refused gets (each API type words it), logged."""
+    if isinstance(error, AuthorizerFailed):
+        log.warning("API %s request %s: authorizer failed: %s", api_id, request_id, error)
+        return "authorizer-failed"
+    log.info("API %s request %s: refused by its authorizer: %s", api_id, request_id, error)
+    if isinstance(error, Unauthorized):
+        return "unauthorized"
+    return "explicitly-denied" if isinstance(error, ExplicitlyDenied) else "denied"
+
+
+def _error_message(payload: bytes) -> Any:
+    try:
+        document = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    return document.get("errorMessage") if isinstance(document, dict) else None
 
 
 def _canonical(name: str) -> str:

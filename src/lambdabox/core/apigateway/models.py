@@ -167,11 +167,27 @@ class RestApi:
 
 
 @dataclass(frozen=True)
+class RestAuthorizer:
+    """A REST API's Lambda authorizer: TOKEN (one header, checked against `identity_validation_expression`
+    before the function runs) or REQUEST (headers, query string, stage variables, context)."""
+
+    authorizer_id: str
+    name: str
+    authorizer_type: str  # TOKEN | REQUEST
+    authorizer_uri: str | None = None
+    identity_source: str | None = None  # "method.request.header.Authorization, method.request.querystring.x"
+    identity_validation_expression: str | None = None
+    result_ttl: int = 300
+    authorizer_credentials: str | None = None
+
+
+@dataclass(frozen=True)
 class RestDeployment:
     deployment_id: str
     created: float
     resources: tuple[Resource, ...]
     description: str | None = None
+    authorizers: tuple[RestAuthorizer, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """REST APIs (apigateway v1), as far as the Lambda proxy setup goes: the resource tree, methods with
-AWS_PROXY integrations, deployments (snapshots of the tree) and stages."""
+AWS_PROXY integrations and Lambda (TOKEN or REQUEST) authorizers, deployments (snapshots of the tree and
+the authorizers) and stages."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from lambdabox.core.apigateway.models import (
     Method,
     Resource,
     RestApi,
+    RestAuthorizer,
     RestDeployment,
     RestIntegration,
     RestStage,
@@ -119,16 +121,30 @@ class RestApiService:
     def put_method(self, api_id: str, resource_id: str, method: Method) -> Method:
         resource = self.get_resource(api_id, resource_id)
         _check_method_name(method.http_method)
-        if method.authorization_type != "NONE":
-            raise bad_request(
-                f"Lambdabox REST APIs support authorizationType NONE only, not {method.authorization_type}"
-            )
+        self._check_authorization(api_id, method)
         if method.http_method in resource.methods:
             raise conflict("Method already exists for this resource")
         self._store.put(
             api_id, resource_id, replace(resource, methods={**resource.methods, method.http_method: method})
         )
         return method
+
+    def _check_authorization(self, api_id: str, method: Method) -> None:
+        if method.authorization_type == "NONE":
+            return
+        if method.authorization_type != "CUSTOM":
+            raise bad_request(
+                "Lambdabox REST APIs support authorizationType NONE and CUSTOM (Lambda authorizers), "
+                f"not {method.authorization_type}"
+            )
+        if (
+            method.authorizer_id is None
+            or self._store.get(RestAuthorizer, api_id, method.authorizer_id) is None
+        ):
+            raise bad_request(
+                "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or "
+                "COGNITO_USER_POOLS requires a valid authorizer."
+            )
 
     def get_method(self, api_id: str, resource_id: str, http_method: str) -> Method:
         resource = self.get_resource(api_id, resource_id)
@@ -179,6 +195,45 @@ class RestApiService:
         methods = {**resource.methods, method.http_method: replace(method, integration=None)}
         self._store.put(api_id, resource_id, replace(resource, methods=methods))
 
+    # -- authorizers ----------------------------------------------------------------------------------
+    def create_authorizer(self, api_id: str, authorizer: RestAuthorizer) -> RestAuthorizer:
+        self.get_api(api_id)
+        authorizer = replace(authorizer, authorizer_id=new_id(6))
+        _check_authorizer(authorizer)
+        self._store.put(api_id, authorizer.authorizer_id, authorizer)
+        return authorizer
+
+    def get_authorizer(self, api_id: str, authorizer_id: str) -> RestAuthorizer:
+        self.get_api(api_id)
+        authorizer = self._store.get(RestAuthorizer, api_id, authorizer_id)
+        if authorizer is None:
+            raise not_found("Invalid authorizer identifier specified")
+        return authorizer
+
+    def list_authorizers(self, api_id: str) -> list[RestAuthorizer]:
+        self.get_api(api_id)
+        return self._store.list(RestAuthorizer, api_id)
+
+    def update_authorizer(
+        self, api_id: str, authorizer_id: str, change: Callable[[RestAuthorizer], RestAuthorizer]
+    ) -> RestAuthorizer:
+        with self._store.transaction():
+            authorizer = change(self.get_authorizer(api_id, authorizer_id))
+            _check_authorizer(authorizer)
+            self._store.put(api_id, authorizer_id, authorizer)
+        return authorizer
+
+    def delete_authorizer(self, api_id: str, authorizer_id: str) -> None:
+        authorizer = self.get_authorizer(api_id, authorizer_id)
+        for resource in self._store.list(Resource, api_id):
+            for method in resource.methods.values():
+                if method.authorizer_id == authorizer_id:
+                    raise bad_request(
+                        f"Cannot delete authorizer '{authorizer.name}', is referenced in method: "
+                        f"{method.http_method} {resource.path}"
+                    )
+        self._store.delete(RestAuthorizer, api_id, authorizer_id)
+
     # -- deployments and stages -----------------------------------------------------------------------
     def create_deployment(
         self,
@@ -197,7 +252,8 @@ class RestApiService:
                     raise bad_request("No integration defined for method")
         if stage_name is not None:
             _check_stage_name(stage_name)
-        deployment = RestDeployment(new_id(6), self._now(), resources, description)
+        authorizers = tuple(self._store.list(RestAuthorizer, api_id))
+        deployment = RestDeployment(new_id(6), self._now(), resources, description, authorizers)
         with self._store.transaction():
             self._store.put(api_id, deployment.deployment_id, deployment)
             if stage_name is not None:
@@ -258,6 +314,47 @@ class RestApiService:
 def _check_method_name(method: str) -> None:
     if method not in (*METHODS, ANY):
         raise bad_request(f"Invalid HttpMethod specified. Valid options are {','.join((*METHODS, ANY))}")
+
+
+def _check_authorizer(authorizer: RestAuthorizer) -> None:
+    kind = authorizer.authorizer_type
+    if kind not in ("TOKEN", "REQUEST"):
+        raise bad_request(
+            f"Lambdabox REST APIs support authorizers of type TOKEN and REQUEST (Lambda), not {kind}"
+        )
+    uri = authorizer.authorizer_uri
+    if uri is None or lambda_arn_of(uri) is None:
+        raise bad_request(f"Invalid Authorizer URI: {uri}. Authorizer URI should be a valid API Gateway ARN")
+    if not 0 <= authorizer.result_ttl <= 3600:
+        raise bad_request("Authorizer result TTL must be between 0 and 3600 seconds")
+    sources = identity_sources(authorizer.identity_source)
+    if kind == "TOKEN" and (len(sources) != 1 or not sources[0].startswith(HEADER_SOURCE)):
+        raise bad_request(
+            f"Invalid identity source: {authorizer.identity_source}. A TOKEN authorizer's identity source "
+            f"must be one header ({HEADER_SOURCE}<name>)"
+        )
+    if kind == "REQUEST" and authorizer.result_ttl > 0 and not sources:
+        raise bad_request("Identity sources are required for REQUEST authorizers that cache their results")
+    for source in sources:
+        if not source.startswith(REST_SOURCES) or source.endswith("."):
+            raise bad_request(f"Invalid identity source: {source}")
+    if authorizer.identity_validation_expression is not None:
+        try:
+            re.compile(authorizer.identity_validation_expression)
+        except re.error:
+            raise bad_request(
+                f"Invalid identity validation expression: {authorizer.identity_validation_expression}"
+            ) from None
+
+
+HEADER_SOURCE = "method.request.header."
+# Where a REST authorizer's identity sources point: header, query string, stage variable, request context.
+REST_SOURCES = (HEADER_SOURCE, "method.request.querystring.", "stageVariables.", "context.")
+
+
+def identity_sources(text: str | None) -> list[str]:
+    """A REST authorizer's comma-separated identity sources."""
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
 def _check_stage_name(name: str) -> None:

@@ -13,6 +13,7 @@ from lambdabox.core.apigateway.models import (
     Integration,
     Resource,
     RestApi,
+    RestAuthorizer,
     RestDeployment,
     RestStage,
     Route,
@@ -28,6 +29,7 @@ Record = (
     | Authorizer
     | RestApi
     | Resource
+    | RestAuthorizer
     | RestDeployment
     | RestStage
 )
@@ -41,6 +43,7 @@ R = TypeVar(
     Authorizer,
     RestApi,
     Resource,
+    RestAuthorizer,
     RestDeployment,
     RestStage,
 )

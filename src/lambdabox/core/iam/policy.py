@@ -643,6 +643,13 @@ def document_allows(
     return not policy.denies(request) and policy.allows(request)
 
 
+def document_denies(
+    document: Mapping[str, Any] | str, action: str, resource: str, keys: Keys | None = None
+) -> bool:
+    """Does one policy document, on its own, explicitly deny `action` on `resource`?"""
+    return compile_policy(document).denies(Request(ANONYMOUS, action, resource, keys or {}))
+
+
 def _names_session(resource: Policy | None, request: Request) -> bool:
     arn = request.principal.arn
     return resource is not None and any(
