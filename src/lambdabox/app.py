@@ -328,7 +328,10 @@ class Platform:
                 self.invoker,
                 self.function_settings,
                 JwtValidator(fetch_json),
-            )
+                self.authorizer,
+            ),
+            self.verifier,
+            AccessKey("", "", root_arn(settings.account_id), settings.account_id),
         )
         # Secrets Manager (rotation through Lambda) and Parameter Store, their values encrypted with KMS.
         self.secrets = SecretsService(SqliteSecretsStore(self.db), self.kms, self.account, self.clock)

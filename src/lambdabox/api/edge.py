@@ -12,7 +12,7 @@ import orjson
 
 from lambdabox.aws import json_auth
 from lambdabox.aws.dispatch import data_plane_of, service_of
-from lambdabox.aws.sigv4 import SignatureError, SignedRequest, Verifier, presented
+from lambdabox.aws.sigv4 import SignatureError, Verifier
 from lambdabox.aws.wire import WireRequest, WireResponse
 from lambdabox.core import ids
 from lambdabox.errors import AwsError
@@ -168,21 +168,22 @@ class Edge:
         service: str,
     ) -> str:
         """The ARN of whoever signed the request (refused with the service's error when nobody did)."""
-        signed = SignedRequest(
-            head.method,
-            head.raw_path,
-            head.query_string,
-            head.header_pairs,
-        )
+        # IAM (global) and STS (global endpoint) also accept their home region us-east-1 in the scope.
+        home = (lambda: "us-east-1") if service in ("iam", "sts") else None
         try:
-            claim = presented(signed)
-            if claim is None:
-                raise json_auth.missing(service)
-            # IAM (global) and STS (global endpoint) also accept their home region us-east-1 in the scope.
-            home = (lambda: "us-east-1") if service in ("iam", "sts") else None
-            verified = verifier.verify(signed, claim, service, body=body, other_region=home)
+            verified = verifier.signer_of(
+                head.method,
+                head.raw_path,
+                head.query_string,
+                head.header_pairs,
+                service,
+                body=body,
+                other_region=home,
+            )
         except SignatureError as error:
             raise json_auth.refused(service, error) from None
+        if verified is None:
+            raise json_auth.missing(service)
         return verified.key.principal_arn
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -402,6 +402,25 @@ class Verifier:
         self.region = region
         self._clock = clock
 
+    def signer_of(
+        self,
+        method: str,
+        raw_path: str,
+        query_string: str,
+        headers: Sequence[tuple[str, str]],
+        service: str,
+        *,
+        body: bytes | None = None,
+        other_region: Callable[[], str | None] | None = None,
+    ) -> Verified | None:
+        """Who signed a request (header or query form); None when it carries no signature. Raises
+        SignatureError when its signature is malformed or wrong."""
+        signed = SignedRequest(method, raw_path, query_string, headers)
+        claim = presented(signed)
+        if claim is None:
+            return None
+        return self.verify(signed, claim, service, body=body, other_region=other_region)
+
     def verify(
         self,
         request: SignedRequest,

@@ -23,6 +23,11 @@ class AccessKey:
     # Temporary credentials past their expiration: the verifier refuses them with ExpiredToken.
     expired: bool = False
 
+    @property
+    def user_id(self) -> str:
+        """The caller id events show for this signer: the account for its root user, else the key id."""
+        return self.account_id if self.principal_arn.endswith(":root") else self.access_key_id
+
 
 class CredentialStore(Protocol):
     """Access key id -> key record; None when the key is unknown (or was deleted, or expired)."""

@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 
 from lambdabox.api.http_wire import to_wire
+from lambdabox.aws import json_auth
+from lambdabox.aws.sigv4 import SignatureError, Verifier
 from lambdabox.aws.wire import WireRequest, WireResponse
-from lambdabox.core.apigateway.gateway import MAX_REQUEST_BODY, Gateway
+from lambdabox.core.apigateway.gateway import MAX_REQUEST_BODY, Gateway, SignatureRefused
 from lambdabox.core.http.request import HttpRequest, HttpResponse
+from lambdabox.core.identity import AccessKey
 
 PATH_PREFIX = "/_lambdabox/execute-api/"
 _HOST = re.compile(r"([a-z0-9]+)\.execute-api(?:\.[a-z0-9-]+)?\.localhost(?::\d+)?", re.IGNORECASE)
@@ -33,8 +36,12 @@ def _address(host: str, raw_path: str) -> tuple[str, str, str] | None:
 class ExecuteApi:
     max_body = MAX_REQUEST_BODY
 
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Gateway, verifier: Verifier | None, root: AccessKey) -> None:
+        """`verifier`: SigV4 for AWS_IAM routes and methods (None: authentication is off, and every request
+        counts as signed by `root`)."""
         self._gateway = gateway
+        self._verifier = verifier
+        self._root = root
 
     def too_large(self, head: WireRequest) -> WireResponse:
         address = _address(head.header("host") or "", head.raw_path)
@@ -55,4 +62,20 @@ class ExecuteApi:
             protocol=f"HTTP/{request.http_version}",
             domain_name=domain,
         )
-        return to_wire(await self._gateway.handle(api_id, http_request))
+        return to_wire(await self._gateway.handle(api_id, http_request, lambda: self._signer(request)))
+
+    def _signer(self, request: WireRequest) -> AccessKey | None:
+        if self._verifier is None:
+            return self._root
+        try:
+            verified = self._verifier.signer_of(
+                request.method,
+                request.raw_path,
+                request.query_string,
+                request.header_pairs,
+                "execute-api",
+                body=request.body,
+            )
+        except SignatureError as error:
+            raise SignatureRefused(json_auth.refused("execute-api", error).message) from None
+        return verified.key if verified is not None else None

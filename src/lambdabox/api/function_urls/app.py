@@ -15,21 +15,20 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
 from lambdabox.api.function_urls import cors
 from lambdabox.api.http_wire import to_wire
 from lambdabox.aws import json_auth
-from lambdabox.aws.sigv4 import SignatureError, SignedRequest, Verifier, presented
+from lambdabox.aws.sigv4 import SignatureError, Verifier
 from lambdabox.aws.wire import WireRequest, WireResponse
 from lambdabox.core import ids
 from lambdabox.core.function_settings import FunctionSettings
 from lambdabox.core.function_urls import FunctionUrl, FunctionUrls, may_invoke
 from lambdabox.core.functions import FunctionService
 from lambdabox.core.http import HttpRequest, HttpResponse, MalformedResponse
-from lambdabox.core.http.payload_v2 import event_v2, response_head, response_v2
+from lambdabox.core.http.payload_v2 import event_v2, iam_authorizer, response_head, response_v2
 from lambdabox.core.http.stream import HTTP_INTEGRATION_TYPE, ResponseStream, split_prelude, wait_started
 from lambdabox.core.iam.authorizer import Authorizer
 from lambdabox.core.identity import AccessKey
@@ -162,7 +161,7 @@ class FunctionUrlApi:
             domain_prefix=url.url_id,
             request_id=request_id,
             now=time.time(),
-            authorizer=_iam_authorizer(caller) if caller is not None else None,
+            authorizer=iam_authorizer(caller) if caller is not None else None,
             account_id=caller.account_id if caller is not None else "anonymous",
         )
         payload = orjson.dumps(event)
@@ -183,17 +182,21 @@ class FunctionUrlApi:
                 account = self._d.account.account_id
                 caller = AccessKey("", "", self._d.root_arn, account)
             else:
-                signed = SignedRequest(
-                    request.method, request.raw_path, request.query_string, request.header_pairs
-                )
-                claim = presented(signed)
-                if claim is None:
-                    raise _forbidden()
                 try:
-                    caller = verifier.verify(signed, claim, "lambda", body=request.body).key
+                    verified = verifier.signer_of(
+                        request.method,
+                        request.raw_path,
+                        request.query_string,
+                        request.header_pairs,
+                        "lambda",
+                        body=request.body,
+                    )
                 except SignatureError as error:
                     refusal = json_auth.refused("lambda", error)
                     raise _message(403, refusal.message, refusal.code) from None
+                if verified is None:
+                    raise _forbidden()
+                caller = verified.key
         if not may_invoke(
             self._d.settings,
             url,
@@ -309,18 +312,3 @@ def _refused(refused: _Refused, common: Headers) -> HttpResponse:
     if refused.error_type:
         headers.append(("x-amzn-ErrorType", refused.error_type))
     return HttpResponse(refused.status, tuple(headers), refused.body)
-
-
-def _iam_authorizer(caller: AccessKey) -> dict[str, Any]:
-    user_id = caller.account_id if caller.principal_arn.endswith(":root") else caller.access_key_id
-    return {
-        "iam": {
-            "accessKey": caller.access_key_id,
-            "accountId": caller.account_id,
-            "callerId": user_id,
-            "cognitoIdentity": None,
-            "principalOrgId": None,
-            "userArn": caller.principal_arn,
-            "userId": user_id,
-        }
-    }

@@ -55,8 +55,10 @@ from lambdabox.core.apigateway.routing import (
 from lambdabox.core.apigateway.store import ApiGatewayStore
 from lambdabox.core.function_settings import FunctionSettings
 from lambdabox.core.http.payload_v1 import event_v1, response_v1
-from lambdabox.core.http.payload_v2 import event_v2, response_v2
+from lambdabox.core.http.payload_v2 import event_v2, iam_authorizer, response_v2
 from lambdabox.core.http.request import HttpRequest, HttpResponse, MalformedResponse
+from lambdabox.core.iam.authorizer import Authorizer
+from lambdabox.core.identity import AccessKey
 from lambdabox.core.invoke import InvokeService
 from lambdabox.core.models import InvocationResult
 from lambdabox.core.names import parse_function_ref
@@ -68,6 +70,27 @@ log = logging.getLogger("lambdabox.apigateway")
 PRINCIPAL = "apigateway.amazonaws.com"
 _STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 MAX_REQUEST_BODY = 10 * 1024 * 1024
+
+
+Signer = Callable[[], AccessKey | None]
+"""The verified signer of the request being answered (None: it is not signed); raises SignatureRefused.
+Asked only when the route or method is AWS_IAM."""
+
+
+def _unsigned() -> AccessKey | None:
+    return None
+
+
+class SignatureRefused(Exception):
+    """The request's signature is malformed or does not match (the message: AWS's words)."""
+
+
+class _IamRefused(Exception):
+    """An AWS_IAM route or method refused the request; `kind`: unsigned | signature | iam-denied."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class _Failed(Exception):
@@ -87,6 +110,9 @@ _HTTP_API_ERRORS = {
     "denied": (403, "Forbidden"),
     "explicitly-denied": (403, "Forbidden"),
     "authorizer-failed": (500, "Internal Server Error"),
+    "unsigned": (403, "Forbidden"),
+    "signature": (403, "Forbidden"),
+    "iam-denied": (403, "Forbidden"),
     "refused": (500, "Internal Server Error"),
     "function": (500, "Internal Server Error"),
     "malformed": (500, "Internal Server Error"),
@@ -105,6 +131,9 @@ _REST_API_ERRORS: dict[str, tuple[int, str | None, str]] = {
         "AccessDeniedException",
     ),
     "authorizer-failed": (500, None, "AuthorizerConfigurationException"),
+    "unsigned": (403, "Missing Authentication Token", "MissingAuthenticationTokenException"),
+    "signature": (403, None, "InvalidSignatureException"),
+    "iam-denied": (403, None, "AccessDeniedException"),
     "refused": (500, "Internal server error", "InternalServerErrorException"),
     "throttled": (500, "Internal server error", "InternalServerErrorException"),
     "function": (502, "Internal server error", "InternalServerErrorException"),
@@ -127,8 +156,10 @@ def http_api_error(kind: str, request_id: str) -> HttpResponse:
     return HttpResponse(status, tuple(headers), orjson.dumps({"message": message}))
 
 
-def rest_api_error(kind: str, request_id: str) -> HttpResponse:
-    status, message, error_type = _REST_API_ERRORS[kind]
+def rest_api_error(kind: str, request_id: str, message: str | None = None) -> HttpResponse:
+    """`message` words the kinds whose text depends on the request (a signature problem, an IAM denial)."""
+    status, default, error_type = _REST_API_ERRORS[kind]
+    message = message if message is not None else default
     headers = (
         ("content-type", "application/json"),
         ("x-amzn-RequestId", request_id),
@@ -158,8 +189,11 @@ class Gateway:
         invoker: InvokeService,
         settings: FunctionSettings,
         jwt: JwtValidator,
+        iam: Authorizer | None = None,
         now: Callable[[], float] = time.time,
     ) -> None:
+        """`iam`: who may invoke AWS_IAM routes and methods (None: authorization is off, every signer may)."""
+        self._iam = iam
         self._store = store
         self._names = names
         self._invoker = invoker
@@ -174,14 +208,14 @@ class Gateway:
             return rest_api_error("too-large", _apigw_id())
         return http_api_error("too-large", _apigw_id())
 
-    async def handle(self, api_id: str, request: HttpRequest) -> HttpResponse:
+    async def handle(self, api_id: str, request: HttpRequest, signer: Signer = _unsigned) -> HttpResponse:
         """Answer `request`; its `raw_path` is the path below the API's endpoint (stage included)."""
         http_api = self._store.get(HttpApi, api_id, api_id)
         if http_api is not None:
-            return await self._http_api(http_api, request)
+            return await self._http_api(http_api, request, signer)
         rest_api = self._store.get(RestApi, api_id, api_id)
         if rest_api is not None:
-            return await self._rest_api(rest_api, request)
+            return await self._rest_api(rest_api, request, signer)
         return http_api_error("not-found", _apigw_id())
 
     # -- invoking the integration ---------------------------------------------------------------------
@@ -227,6 +261,31 @@ class Gateway:
                 raise Unauthorized("the authorizer answered Unauthorized") from None
             raise AuthorizerFailed(str(failed)) from None
 
+    def _iam_caller(self, signer: Signer, arn: str, source_ip: str) -> AccessKey:
+        """The signer of a request to an AWS_IAM route or method, allowed `execute-api:Invoke` on `arn`."""
+        try:
+            caller = signer()
+        except SignatureRefused as refused:
+            raise _IamRefused("signature", str(refused)) from None
+        if caller is None:
+            raise _IamRefused("unsigned", "the request is not signed")
+        if self._iam is not None:
+            try:
+                self._iam.check(
+                    caller.principal_arn,
+                    "execute-api:Invoke",
+                    arn,
+                    service="execute-api",
+                    source_ip=source_ip,
+                )
+            except AwsError:
+                raise _IamRefused(
+                    "iam-denied",
+                    f"User: {caller.principal_arn} is not authorized to perform: execute-api:Invoke on "
+                    f"resource: {arn}",
+                ) from None
+        return caller
+
     # -- HTTP APIs ------------------------------------------------------------------------------------
     def _http_target(self, api_id: str, raw_path: str) -> _HttpTarget | None:
         stages = {stage.name: stage for stage in self._store.list(Stage, api_id)}
@@ -237,16 +296,18 @@ class Gateway:
         default = stages.get("$default")
         return _HttpTarget(default, raw_path) if default is not None else None
 
-    async def _http_api(self, api: HttpApi, request: HttpRequest) -> HttpResponse:
+    async def _http_api(self, api: HttpApi, request: HttpRequest, signer: Signer) -> HttpResponse:
         request_id = _apigw_id()
         if api.disable_execute_api_endpoint:
             return http_api_error("forbidden", request_id)
         if api.cors is not None and is_preflight(request):
             return preflight(api.cors, request, request_id)
-        response = await self._http_api_route(api, request, request_id)
+        response = await self._http_api_route(api, request, request_id, signer)
         return apply_cors(api.cors, request, response) if api.cors is not None else response
 
-    async def _http_api_route(self, api: HttpApi, request: HttpRequest, request_id: str) -> HttpResponse:
+    async def _http_api_route(
+        self, api: HttpApi, request: HttpRequest, request_id: str, signer: Signer
+    ) -> HttpResponse:
         if len(request.body) > MAX_REQUEST_BODY:
             return http_api_error("too-large", request_id)
         target = self._http_target(api.api_id, request.raw_path)
@@ -280,6 +341,13 @@ class Gateway:
         arn_tail = f"{request.method}{route_path}" if route_path is not None else DEFAULT_ROUTE
         source_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{arn_tail}")
         route_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{request.method}{target.route_path}")
+        caller: AccessKey | None = None
+        if route.authorization_type == "AWS_IAM":
+            try:
+                caller = self._iam_caller(signer, route_arn, request.source_ip)
+            except _IamRefused as refused:
+                log.info("API %s request %s: %s", api.api_id, request_id, refused)
+                return http_api_error(refused.kind, request_id)
 
         def build(authorizer: Mapping[str, Any] | None, version: str) -> dict[str, Any]:
             if version == "2.0":
@@ -293,7 +361,7 @@ class Gateway:
                     now=now,
                     path_parameters=path_parameters,
                     stage_variables=stage.stage_variables,
-                    authorizer=authorizer,
+                    authorizer=iam_authorizer(caller) if caller is not None else authorizer,
                     account_id=self._names.account.account_id,
                 )
             return event_v1(
@@ -312,6 +380,7 @@ class Gateway:
                 stage_variables=stage.stage_variables,
                 authorizer=authorizer,
                 http_api=True,
+                caller=caller,
             )
 
         authorized: Authorized | None = None
@@ -390,7 +459,7 @@ class Gateway:
             event=lambda: build(None),
         )
 
-    async def _rest_api(self, api: RestApi, request: HttpRequest) -> HttpResponse:
+    async def _rest_api(self, api: RestApi, request: HttpRequest, signer: Signer) -> HttpResponse:
         request_id = str(uuid.uuid4())
         # REST APIs hand header names to the function as the client sent them; the HTTP server has
         # lower-cased them, so they are restored to their canonical form (Content-Type, X-Api-Key).
@@ -419,6 +488,15 @@ class Gateway:
         integration = method.integration
         assert integration is not None
         now = self._now()
+        caller: AccessKey | None = None
+        if method.authorization_type == "AWS_IAM":
+            method_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{request.method}{resource_path}")
+            try:
+                caller = self._iam_caller(signer, method_arn, request.source_ip)
+            except _IamRefused as refused:
+                log.info("REST API %s request %s: %s", api.api_id, request_id, refused)
+                message = None if refused.kind == "unsigned" else str(refused)
+                return rest_api_error(refused.kind, request_id, message)
 
         def build(authorizer: Mapping[str, Any] | None) -> dict[str, Any]:
             return event_v1(
@@ -436,6 +514,7 @@ class Gateway:
                 path_parameters=match.path_parameters,
                 stage_variables=stage.variables,
                 authorizer=authorizer,
+                caller=caller,
             )
 
         authorized: dict[str, Any] | None = None

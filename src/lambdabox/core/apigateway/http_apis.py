@@ -29,7 +29,7 @@ from lambdabox.errors import AwsError
 DEFAULT_STAGE = "$default"
 INTEGRATION_TYPES = ("AWS_PROXY", "HTTP_PROXY")
 PAYLOAD_VERSIONS = ("1.0", "2.0")
-AUTHORIZATION_TYPES = ("NONE", "JWT", "CUSTOM")
+AUTHORIZATION_TYPES = ("NONE", "AWS_IAM", "JWT", "CUSTOM")
 
 
 def bad_request(message: str) -> AwsError:
@@ -206,7 +206,7 @@ class HttpApiService:
 
     def update_route(self, api_id: str, route_id: str, changes: Mapping[str, Any]) -> Route:
         route = replace(self.get_route(api_id, route_id), **changes)
-        if route.authorization_type == "NONE":
+        if route.authorization_type in ("NONE", "AWS_IAM"):
             route = replace(route, authorizer_id=None)
         self._check_route(api_id, route)
         self._store.put(api_id, route_id, route)
@@ -232,9 +232,11 @@ class HttpApiService:
                 f"AuthorizationType {route.authorization_type} is not supported by Lambdabox "
                 f"(supported: {', '.join(AUTHORIZATION_TYPES)})"
             )
-        if route.authorization_type == "NONE":
+        if route.authorization_type in ("NONE", "AWS_IAM"):
             if route.authorizer_id is not None:
-                raise bad_request("Unable to set an AuthorizerId when AuthorizationType is NONE")
+                raise bad_request(
+                    f"Unable to set an AuthorizerId when AuthorizationType is {route.authorization_type}"
+                )
             return
         if route.authorizer_id is None:
             raise bad_request(f"An AuthorizerId is required for AuthorizationType {route.authorization_type}")

@@ -130,12 +130,12 @@ class RestApiService:
         return method
 
     def _check_authorization(self, api_id: str, method: Method) -> None:
-        if method.authorization_type == "NONE":
+        if method.authorization_type in ("NONE", "AWS_IAM"):
             return
         if method.authorization_type != "CUSTOM":
             raise bad_request(
-                "Lambdabox REST APIs support authorizationType NONE and CUSTOM (Lambda authorizers), "
-                f"not {method.authorization_type}"
+                "Lambdabox REST APIs support authorizationType NONE, AWS_IAM and CUSTOM (Lambda "
+                f"authorizers), not {method.authorization_type}"
             )
         if (
             method.authorizer_id is None

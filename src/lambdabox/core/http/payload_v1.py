@@ -13,23 +13,24 @@ import orjson
 
 from lambdabox.core.http.payload_v2 import header_lines, request_context, request_time
 from lambdabox.core.http.request import HttpRequest, HttpResponse, MalformedResponse
+from lambdabox.core.identity import AccessKey
 
 
-def identity(request: HttpRequest) -> dict[str, Any]:
-    """`requestContext.identity` of an unauthenticated caller."""
+def identity(request: HttpRequest, caller: AccessKey | None = None) -> dict[str, Any]:
+    """`requestContext.identity`: who signed the request (AWS_IAM), if anybody did."""
     return {
-        "accessKey": None,
-        "accountId": None,
-        "caller": None,
+        "accessKey": caller.access_key_id if caller is not None else None,
+        "accountId": caller.account_id if caller is not None else None,
+        "caller": caller.user_id if caller is not None else None,
         "cognitoAuthenticationProvider": None,
         "cognitoAuthenticationType": None,
         "cognitoIdentityId": None,
         "cognitoIdentityPoolId": None,
         "principalOrgId": None,
         "sourceIp": request.source_ip,
-        "user": None,
+        "user": caller.user_id if caller is not None else None,
         "userAgent": request.user_agent,
-        "userArn": None,
+        "userArn": caller.principal_arn if caller is not None else None,
     }
 
 
@@ -73,10 +74,12 @@ def event_v1(
     stage_variables: Mapping[str, str] | None = None,
     authorizer: Mapping[str, Any] | None = None,
     http_api: bool = False,
+    caller: AccessKey | None = None,
 ) -> dict[str, Any]:
     """The version 1.0 event. `path` is the path without the stage (REST APIs) and `stage_path` the path
     as requested (`requestContext.path`); `binary`: the body reaches the function base64-encoded.
-    `http_api`: sent by an HTTP API (adds `version`, lower-cases header names, as API Gateway does)."""
+    `http_api`: sent by an HTTP API (adds `version`, lower-cases header names, as API Gateway does).
+    `caller`: the signer of an AWS_IAM request (`requestContext.identity`)."""
     headers, multi_headers = headers_v1(request, lower=http_api)
     query, multi_query = query_v1(request.raw_query)
     context = request_context(
@@ -88,7 +91,7 @@ def event_v1(
             "domainPrefix": api_id,
             "extendedRequestId": request_id,
             "httpMethod": request.method,
-            "identity": identity(request),
+            "identity": identity(request, caller),
             "path": stage_path,
             "protocol": request.protocol,
             "requestId": request_id,

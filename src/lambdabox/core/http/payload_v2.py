@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from lambdabox.core.http.request import HttpRequest, HttpResponse, MalformedResponse
+from lambdabox.core.identity import AccessKey
 
 # What may go out as a header line: a name that is an HTTP token, a value without line breaks or NUL.
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -46,6 +47,21 @@ def query_v2(raw_query: str) -> dict[str, str]:
     for key, value in parse_qsl(raw_query, keep_blank_values=True):
         params[key] = f"{params[key]},{value}" if key in params else value
     return params
+
+
+def iam_authorizer(caller: AccessKey) -> dict[str, Any]:
+    """`requestContext.authorizer` of a request signed with SigV4 (AWS_IAM)."""
+    return {
+        "iam": {
+            "accessKey": caller.access_key_id,
+            "accountId": caller.account_id,
+            "callerId": caller.user_id,
+            "cognitoIdentity": None,
+            "principalOrgId": None,
+            "userArn": caller.principal_arn,
+            "userId": caller.user_id,
+        }
+    }
 
 
 def request_context(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from lambdabox.core.apigateway.authorizers import identity_values, policy_allows
+from lambdabox.core.apigateway.authorizers import HTTP_SOURCES, identity_values, policy_allows, policy_denies
 from lambdabox.core.apigateway.models import Authorizer
+from lambdabox.core.apigateway.rest_apis import REST_SOURCES
 from lambdabox.core.http.request import HttpRequest
 
 ARN = "arn:aws:execute-api:us-east-1:000000000000:abc/prod/GET/items/1"
@@ -36,5 +37,16 @@ def test_identity_values() -> None:
         identity_source=("$request.header.X-Key", "$request.querystring.user", "$stageVariables.env"),
     )
     request = HttpRequest("GET", "/", "user=bob", (("x-key", "k"),))
-    assert identity_values(authorizer, request, {"env": "prod"}, {}) == ["k", "bob", "prod"]
-    assert identity_values(authorizer, request, {}, {}) is None
+    sources = authorizer.identity_source
+    assert identity_values(sources, HTTP_SOURCES, request, {"env": "prod"}, {}) == ["k", "bob", "prod"]
+    assert identity_values(sources, HTTP_SOURCES, request, {}, {}) is None
+    rest = ["method.request.header.X-Key", "method.request.querystring.user", "context.stage"]
+    assert identity_values(rest, REST_SOURCES, request, {}, {"stage": "prod"}) == ["k", "bob", "prod"]
+    assert identity_values(rest, REST_SOURCES, request, {}, {}) is None
+
+
+def test_policy_denies_only_outright() -> None:
+    assert policy_denies(_policy("Deny", "arn:aws:execute-api:us-east-1:000000000000:abc/*"), ARN)
+    assert not policy_denies(_policy("Allow", ARN), ARN)
+    assert not policy_denies(_policy("Deny", "arn:aws:execute-api:us-east-1:000000000000:abc/dev/*"), ARN)
+    assert not policy_denies(None, ARN)
