@@ -319,3 +319,88 @@ def test_body_over_10_mb_is_413_in_rest_api_words(
     assert response.status == 413
     assert json.loads(response.data) == {"message": "Request Too Long"}
     assert response.headers["x-amzn-ErrorType"] == "RequestTooLargeException"
+
+
+def test_updates_with_patch_operations(
+    server: Server, rest: Any, lambda_client: Any, deploy: Callable[..., str]
+) -> None:
+    """UpdateRestApi, UpdateMethod, UpdateIntegration, UpdateStage and UpdateDeployment, as Terraform and
+    the console change an API in place; a stage's changes reach the next request."""
+    echo = deploy(ECHO)
+    api_id, resource_id = proxy_api(rest, echo, stage="dev", variables={"color": "blue"})
+    allow(lambda_client, echo, api_id)
+    api = rest.update_rest_api(
+        restApiId=api_id,
+        patchOperations=[
+            {"op": "replace", "path": "/name", "value": "renamed"},
+            {"op": "replace", "path": "/description", "value": "orders"},
+            {"op": "add", "path": "/binaryMediaTypes/image~1png"},
+        ],
+    )
+    assert (api["name"], api["description"], api["binaryMediaTypes"]) == ("renamed", "orders", ["image/png"])
+    api = rest.update_rest_api(
+        restApiId=api_id,
+        patchOperations=[
+            {"op": "remove", "path": "/binaryMediaTypes/image~1png"},
+            {"op": "remove", "path": "/description"},
+        ],
+    )
+    assert "binaryMediaTypes" not in api and "description" not in api
+
+    method = rest.update_method(
+        restApiId=api_id,
+        resourceId=resource_id,
+        httpMethod="ANY",
+        patchOperations=[
+            {"op": "add", "path": "/requestParameters/method.request.header.X-Tenant", "value": "true"},
+            {"op": "replace", "path": "/operationName", "value": "Proxy"},
+        ],
+    )
+    assert method["requestParameters"] == {"method.request.header.X-Tenant": True}
+    assert method["operationName"] == "Proxy"
+    integration = rest.update_integration(
+        restApiId=api_id,
+        resourceId=resource_id,
+        httpMethod="ANY",
+        patchOperations=[{"op": "replace", "path": "/timeoutInMillis", "value": "5000"}],
+    )
+    assert integration["timeoutInMillis"] == 5000
+
+    stage = rest.update_stage(
+        restApiId=api_id,
+        stageName="dev",
+        patchOperations=[
+            {"op": "replace", "path": "/variables/color", "value": "green"},
+            {"op": "add", "path": "/variables/size", "value": "xl"},
+            {"op": "replace", "path": "/description", "value": "development"},
+        ],
+    )
+    assert stage["variables"] == {"color": "green", "size": "xl"} and stage["description"] == "development"
+    event = json.loads(call(server, api_id, "GET", "/dev/anything").data)
+    assert event["stageVariables"] == {"color": "green", "size": "xl"}
+    deployment_id = stage["deploymentId"]
+    deployment = rest.update_deployment(
+        restApiId=api_id,
+        deploymentId=deployment_id,
+        patchOperations=[{"op": "replace", "path": "/description", "value": "first"}],
+    )
+    assert deployment["description"] == "first"
+
+    def refusal(patch: list[dict[str, str]]) -> tuple[str, str]:
+        with pytest.raises(ClientError) as excinfo:
+            rest.update_stage(restApiId=api_id, stageName="dev", patchOperations=patch)
+        return excinfo.value.response["Error"]["Code"], excinfo.value.response["Error"]["Message"]
+
+    code, message = refusal([{"op": "replace", "path": "/nope", "value": "x"}])
+    assert code == "BadRequestException" and message.startswith(
+        "Invalid patch path '/nope' specified for op 'replace'"
+    )
+    assert refusal([{"op": "replace", "path": "/deploymentId", "value": "missing"}])[0] == "NotFoundException"
+    with pytest.raises(ClientError) as excinfo:
+        rest.update_method(
+            restApiId=api_id,
+            resourceId=resource_id,
+            httpMethod="ANY",
+            patchOperations=[{"op": "replace", "path": "/authorizationType", "value": "COGNITO_USER_POOLS"}],
+        )
+    assert excinfo.value.response["Error"]["Code"] == "BadRequestException"

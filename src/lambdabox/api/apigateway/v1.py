@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from lambdabox.api.apigateway.common import Output, Params, date, delete, get, items, present
-from lambdabox.core.apigateway.http_apis import bad_request
+from lambdabox.api.apigateway.patch import Entries, Field, Items, Spec, boolean, patched
 from lambdabox.core.apigateway.models import (
     Method,
     Resource,
@@ -20,6 +20,7 @@ from lambdabox.core.apigateway.models import (
 from lambdabox.core.apigateway.rest_apis import RestApiService
 
 Handler = Callable[[RestApiService, Params], Output]
+M = TypeVar("M")
 
 
 def rest_api_shape(api: RestApi) -> dict[str, Any]:
@@ -180,37 +181,61 @@ def create_authorizer(service: RestApiService, params: Params) -> Output:
     return authorizer_shape(service.create_authorizer(params["restApiId"], authorizer))
 
 
-# patchOperations path -> (field, how the value text becomes the field's value)
-_AUTHORIZER_PATCHES: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "/name": ("name", str),
-    "/type": ("authorizer_type", str),
-    "/authorizerUri": ("authorizer_uri", str),
-    "/identitySource": ("identity_source", str),
-    "/identityValidationExpression": ("identity_validation_expression", str),
-    "/authorizerResultTtlInSeconds": ("result_ttl", int),
-    "/authorizerCredentials": ("authorizer_credentials", str),
+_AUTHORIZER_PATCHES: dict[str, Spec] = {
+    "/name": Field("name"),
+    "/type": Field("authorizer_type"),
+    "/authorizerUri": Field("authorizer_uri"),
+    "/identitySource": Field("identity_source", removable=True),
+    "/identityValidationExpression": Field("identity_validation_expression", removable=True),
+    "/authorizerResultTtlInSeconds": Field("result_ttl", int),
+    "/authorizerCredentials": Field("authorizer_credentials", removable=True),
 }
+_API_PATCHES: dict[str, Spec] = {
+    "/name": Field("name"),
+    "/description": Field("description", removable=True),
+    "/version": Field("version", removable=True),
+    "/apiKeySource": Field("api_key_source"),
+    "/disableExecuteApiEndpoint": Field("disable_execute_api_endpoint", boolean),
+    "/policy": Field("policy", removable=True),
+    "/binaryMediaTypes": Items("binary_media_types"),
+}
+_METHOD_PATCHES: dict[str, Spec] = {
+    "/authorizationType": Field("authorization_type"),
+    "/authorizerId": Field("authorizer_id", removable=True),
+    "/apiKeyRequired": Field("api_key_required", boolean),
+    "/operationName": Field("operation_name", removable=True),
+    "/requestParameters": Entries("request_parameters", boolean),
+}
+_INTEGRATION_PATCHES: dict[str, Spec] = {
+    "/uri": Field("uri"),
+    "/httpMethod": Field("http_method"),
+    "/timeoutInMillis": Field("timeout_ms", int),
+    "/passthroughBehavior": Field("passthrough_behavior"),
+    "/cacheNamespace": Field("cache_namespace"),
+}
+_STAGE_PATCHES: dict[str, Spec] = {
+    "/description": Field("description", removable=True),
+    "/deploymentId": Field("deployment_id"),
+    "/variables": Entries("variables"),
+    "/tracingEnabled": Field("tracing_enabled", boolean),
+    "/cacheClusterEnabled": Field("cache_cluster_enabled", boolean),
+}
+_DEPLOYMENT_PATCHES: dict[str, Spec] = {"/description": Field("description", removable=True)}
 
 
-def update_authorizer(service: RestApiService, params: Params) -> Output:
-    changes: dict[str, Any] = {}
-    for operation in params.get("patchOperations", []):
-        path, op = operation.get("path", ""), operation.get("op")
-        target = _AUTHORIZER_PATCHES.get(path)
-        if op != "replace" or target is None:
-            raise bad_request(
-                f"Invalid patch path  '{path}' specified for op '{op}'. Must be one of: "
-                f"[{', '.join(_AUTHORIZER_PATCHES)}]"
-            )
-        value = operation.get("value")
-        try:
-            changes[target[0]] = None if value is None else target[1](value)
-        except ValueError:
-            raise bad_request(f"Invalid value for {path}: {value}") from None
-    authorizer = service.update_authorizer(
-        params["restApiId"], params["authorizerId"], lambda current: replace(current, **changes)
-    )
-    return authorizer_shape(authorizer)
+def patch(
+    keys: tuple[str, ...],
+    change: Callable[..., M],
+    specs: dict[str, Spec],
+    shape: Callable[[M], dict[str, Any]],
+) -> Handler:
+    """Update<Resource> with `patchOperations`: `change(service, *keys, edit)` applies them to the record."""
+
+    def handler(service: RestApiService, params: Params) -> Output:
+        edit = partial(patched, operations=params.get("patchOperations", []), specs=specs)
+        return shape(change(service, *[params[key] for key in keys], edit))
+
+    return handler
 
 
 # -- deployments and stages ----------------------------------------------------------------------------
@@ -293,7 +318,14 @@ HANDLERS: dict[str, Handler] = {
     "CreateAuthorizer": create_authorizer,
     "GetAuthorizer": get(_AUTHORIZER, S.get_authorizer, authorizer_shape),
     "GetAuthorizers": items("items", _API, S.list_authorizers, authorizer_shape),
-    "UpdateAuthorizer": update_authorizer,
+    "UpdateAuthorizer": patch(_AUTHORIZER, S.update_authorizer, _AUTHORIZER_PATCHES, authorizer_shape),
+    "UpdateRestApi": patch(_API, S.update_api, _API_PATCHES, rest_api_shape),
+    "UpdateMethod": patch(_METHOD, S.update_method, _METHOD_PATCHES, method_shape),
+    "UpdateIntegration": patch(_METHOD, S.update_integration, _INTEGRATION_PATCHES, integration_shape),
+    "UpdateStage": patch(("restApiId", "stageName"), S.update_stage, _STAGE_PATCHES, stage_shape),
+    "UpdateDeployment": patch(
+        ("restApiId", "deploymentId"), S.update_deployment, _DEPLOYMENT_PATCHES, deployment_shape
+    ),
     "DeleteAuthorizer": delete(_AUTHORIZER, S.delete_authorizer),
     "CreateDeployment": create_deployment,
     "GetDeployments": items("items", _API, S.list_deployments, deployment_shape),

@@ -26,6 +26,7 @@ from lambdabox.errors import AwsError
 
 _PATH_PART = re.compile(r"[A-Za-z0-9._:@~!$&'()*+,;=-]+|\{[A-Za-z0-9._-]+\+?\}")
 _STAGE_NAME = re.compile(r"[A-Za-z0-9_]{1,128}")
+_STAGE_VARIABLE_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 
 def not_found(message: str) -> AwsError:
@@ -60,6 +61,18 @@ class RestApiService:
 
     def list_apis(self) -> list[RestApi]:
         return self._store.list(RestApi)
+
+    def update_api(self, api_id: str, change: Callable[[RestApi], RestApi]) -> RestApi:
+        with self._store.transaction():
+            api = change(self.get_api(api_id))
+            if api.api_key_source not in ("HEADER", "AUTHORIZER"):
+                raise bad_request(
+                    f"Invalid API key source {api.api_key_source}. Must be HEADER or AUTHORIZER"
+                )
+            if not api.name:
+                raise bad_request("Name is required")
+            self._store.put(api_id, api_id, api)
+        return api
 
     def delete_api(self, api_id: str) -> None:
         self.get_api(api_id)
@@ -124,9 +137,7 @@ class RestApiService:
         self._check_authorization(api_id, method)
         if method.http_method in resource.methods:
             raise conflict("Method already exists for this resource")
-        self._store.put(
-            api_id, resource_id, replace(resource, methods={**resource.methods, method.http_method: method})
-        )
+        self._put_method(api_id, resource_id, method)
         return method
 
     def _check_authorization(self, api_id: str, method: Method) -> None:
@@ -153,6 +164,23 @@ class RestApiService:
             raise not_found("Invalid Method identifier specified")
         return method
 
+    def update_method(
+        self, api_id: str, resource_id: str, http_method: str, change: Callable[[Method], Method]
+    ) -> Method:
+        with self._store.transaction():
+            method = change(self.get_method(api_id, resource_id, http_method))
+            if method.authorization_type in ("NONE", "AWS_IAM"):
+                method = replace(method, authorizer_id=None)
+            self._check_authorization(api_id, method)
+            self._put_method(api_id, resource_id, method)
+        return method
+
+    def _put_method(self, api_id: str, resource_id: str, method: Method) -> None:
+        resource = self.get_resource(api_id, resource_id)
+        self._store.put(
+            api_id, resource_id, replace(resource, methods={**resource.methods, method.http_method: method})
+        )
+
     def delete_method(self, api_id: str, resource_id: str, http_method: str) -> None:
         resource = self.get_resource(api_id, resource_id)
         self.get_method(api_id, resource_id, http_method)
@@ -163,23 +191,23 @@ class RestApiService:
         self, api_id: str, resource_id: str, http_method: str, integration: RestIntegration
     ) -> RestIntegration:
         method = self.get_method(api_id, resource_id, http_method)
-        if integration.type != "AWS_PROXY":
-            raise bad_request(
-                f"Lambdabox REST APIs support integration type AWS_PROXY only, not {integration.type}"
-            )
-        if integration.http_method is None:
-            raise bad_request("Enumeration value for HttpMethod must be non-empty")
-        _check_method_name(integration.http_method)
-        if integration.uri is None:
-            raise bad_request("Integrations of type 'AWS_PROXY' must include a URI")
-        if lambda_arn_of(integration.uri) is None or not integration.uri.startswith("arn:aws:apigateway:"):
-            raise bad_request("AWS ARN for integration must contain path or action")
-        if not 50 <= integration.timeout_ms <= 29000:
-            raise bad_request("Timeout should be between 50 ms and 29000 ms")
+        _check_integration(integration)
         integration = replace(integration, cache_namespace=integration.cache_namespace or resource_id)
-        resource = self.get_resource(api_id, resource_id)
-        methods = {**resource.methods, method.http_method: replace(method, integration=integration)}
-        self._store.put(api_id, resource_id, replace(resource, methods=methods))
+        self._put_method(api_id, resource_id, replace(method, integration=integration))
+        return integration
+
+    def update_integration(
+        self,
+        api_id: str,
+        resource_id: str,
+        http_method: str,
+        change: Callable[[RestIntegration], RestIntegration],
+    ) -> RestIntegration:
+        with self._store.transaction():
+            integration = change(self.get_integration(api_id, resource_id, http_method))
+            _check_integration(integration)
+            method = self.get_method(api_id, resource_id, http_method)
+            self._put_method(api_id, resource_id, replace(method, integration=integration))
         return integration
 
     def get_integration(self, api_id: str, resource_id: str, http_method: str) -> RestIntegration:
@@ -191,9 +219,7 @@ class RestApiService:
     def delete_integration(self, api_id: str, resource_id: str, http_method: str) -> None:
         method = self.get_method(api_id, resource_id, http_method)
         self.get_integration(api_id, resource_id, http_method)
-        resource = self.get_resource(api_id, resource_id)
-        methods = {**resource.methods, method.http_method: replace(method, integration=None)}
-        self._store.put(api_id, resource_id, replace(resource, methods=methods))
+        self._put_method(api_id, resource_id, replace(method, integration=None))
 
     # -- authorizers ----------------------------------------------------------------------------------
     def create_authorizer(self, api_id: str, authorizer: RestAuthorizer) -> RestAuthorizer:
@@ -284,6 +310,14 @@ class RestApiService:
             raise not_found("Invalid Deployment identifier specified")
         return deployment
 
+    def update_deployment(
+        self, api_id: str, deployment_id: str, change: Callable[[RestDeployment], RestDeployment]
+    ) -> RestDeployment:
+        with self._store.transaction():
+            deployment = change(self.get_deployment(api_id, deployment_id))
+            self._store.put(api_id, deployment_id, deployment)
+        return deployment
+
     def create_stage(self, api_id: str, stage: RestStage) -> RestStage:
         self.get_deployment(api_id, stage.deployment_id)
         _check_stage_name(stage.name)
@@ -306,6 +340,18 @@ class RestApiService:
         stages = self._store.list(RestStage, api_id)
         return [s for s in stages if deployment_id is None or s.deployment_id == deployment_id]
 
+    def update_stage(self, api_id: str, name: str, change: Callable[[RestStage], RestStage]) -> RestStage:
+        """A stage changed (its variables, description, the deployment it serves)."""
+        with self._store.transaction():
+            stage = change(self.get_stage(api_id, name))
+            self.get_deployment(api_id, stage.deployment_id)
+            for variable in stage.variables:
+                if _STAGE_VARIABLE_NAME.fullmatch(variable) is None:
+                    raise bad_request("Stage variable names only allow a-zA-Z0-9_")
+            stage = replace(stage, updated=self._now())
+            self._store.put(api_id, name, stage)
+        return stage
+
     def delete_stage(self, api_id: str, name: str) -> None:
         self.get_stage(api_id, name)
         self._store.delete(RestStage, api_id, name)
@@ -314,6 +360,22 @@ class RestApiService:
 def _check_method_name(method: str) -> None:
     if method not in (*METHODS, ANY):
         raise bad_request(f"Invalid HttpMethod specified. Valid options are {','.join((*METHODS, ANY))}")
+
+
+def _check_integration(integration: RestIntegration) -> None:
+    if integration.type != "AWS_PROXY":
+        raise bad_request(
+            f"Lambdabox REST APIs support integration type AWS_PROXY only, not {integration.type}"
+        )
+    if integration.http_method is None:
+        raise bad_request("Enumeration value for HttpMethod must be non-empty")
+    _check_method_name(integration.http_method)
+    if integration.uri is None:
+        raise bad_request("Integrations of type 'AWS_PROXY' must include a URI")
+    if lambda_arn_of(integration.uri) is None or not integration.uri.startswith("arn:aws:apigateway:"):
+        raise bad_request("AWS ARN for integration must contain path or action")
+    if not 50 <= integration.timeout_ms <= 29000:
+        raise bad_request("Timeout should be between 50 ms and 29000 ms")
 
 
 def _check_authorizer(authorizer: RestAuthorizer) -> None:
