@@ -40,6 +40,7 @@ class Authorized:
 
 
 Invoke = Callable[[str, str, bytes], Awaitable[bytes]]  # (function ARN, source ARN, event) -> result payload
+MAX_CACHED_ANSWERS = 10_000
 
 
 # Where identity sources point, per API type: header, query string, stage variable, request context
@@ -256,5 +257,10 @@ class RouteAuthorizer:
             document.get("isAuthorized") if simple else None,
         )
         if ttl > 0:
+            if len(self._cache) >= MAX_CACHED_ANSWERS:  # many identities: forget the expired, else all
+                now = self._now()
+                self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+                if len(self._cache) >= MAX_CACHED_ANSWERS:
+                    self._cache.clear()
             self._cache[key] = (self._now() + ttl, answer)
         return answer

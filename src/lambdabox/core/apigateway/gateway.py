@@ -440,11 +440,10 @@ class Gateway:
         deployment: RestDeployment,
         method: Method,
         request: HttpRequest,
-        path: str,
+        method_arn: str,
         build: Callable[[Mapping[str, Any] | None], dict[str, Any]],
     ) -> dict[str, Any]:
-        """`requestContext.authorizer` for a CUSTOM method (`path`: below the stage), from the deployed
-        authorizer it names."""
+        """`requestContext.authorizer` for a CUSTOM method, from the deployed authorizer it names."""
         authorizer = next(
             (a for a in deployment.authorizers if a.authorizer_id == method.authorizer_id), None
         )
@@ -454,7 +453,7 @@ class Gateway:
             authorizer,
             request,
             source_arn=self._names.execute_arn(api.api_id, f"authorizers/{authorizer.authorizer_id}"),
-            method_arn=self._names.execute_arn(api.api_id, f"{stage.name}/{request.method}{path}"),
+            method_arn=method_arn,
             stage_variables=stage.variables,
             event=lambda: build(None),
         )
@@ -488,9 +487,9 @@ class Gateway:
         integration = method.integration
         assert integration is not None
         now = self._now()
+        method_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{request.method}{resource_path}")
         caller: AccessKey | None = None
         if method.authorization_type == "AWS_IAM":
-            method_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{request.method}{resource_path}")
             try:
                 caller = self._iam_caller(signer, method_arn, request.source_ip)
             except _IamRefused as refused:
@@ -522,7 +521,7 @@ class Gateway:
             started = time.monotonic()
             try:
                 authorized = await self._rest_authorize(
-                    api, stage, deployment, method, request, resource_path, build
+                    api, stage, deployment, method, request, method_arn, build
                 )
             except (Unauthorized, Forbidden, AuthorizerFailed) as refused:
                 return rest_api_error(_refusal(refused, api.api_id, request_id), request_id)
