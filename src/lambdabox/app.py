@@ -37,6 +37,7 @@ from lambdabox.core.apigateway.http_apis import HttpApiService
 from lambdabox.core.apigateway.jwt import JwtValidator
 from lambdabox.core.apigateway.names import GatewayNames
 from lambdabox.core.apigateway.rest_apis import RestApiService
+from lambdabox.core.apigateway.usage_plans import UsageGate, UsagePlanService
 from lambdabox.core.async_invoke import AsyncInvoker
 from lambdabox.core.clock import Clock
 from lambdabox.core.code_signing import CodeSigning
@@ -316,9 +317,11 @@ class Platform:
         # API Gateway: HTTP and REST API control planes; their Lambda proxy data plane on this port.
         apigateway_store = SqliteApiGatewayStore(self.db)
         gateway_names = GatewayNames(self.account, settings.port)
+        usage_plans = UsagePlanService(apigateway_store)
         self.apigateway_api = ApiGatewayControl(
             HttpApiService(apigateway_store, gateway_names),
             RestApiService(apigateway_store, gateway_names),
+            usage_plans,
             self.authorizer,
         )
         self.execute_api = ExecuteApi(
@@ -328,6 +331,7 @@ class Platform:
                 self.invoker,
                 self.function_settings,
                 JwtValidator(fetch_json),
+                UsageGate(usage_plans),
                 self.authorizer,
             ),
             self.verifier,

@@ -1,9 +1,10 @@
 """REST API (apigateway v1) `patchOperations`: JSON-Patch-like edits of a record, each path one of the
 fields an Update* operation allows.
 
-A path names a field (`/description`, `replace`), an entry of a map field (`/variables/<name>`: `add`,
-`replace`, `remove`) or an item of a set field (`/binaryMediaTypes/<type>`: `add`, `remove`); `/` inside a
-name is written `~1` and `~` is `~0`, as in JSON Pointer. Values arrive as strings and are converted to the
+A path names a field (`/description`, `replace`), a member of a structure field (`/throttle/rateLimit`,
+`replace`), an entry of a map field (`/variables/<name>`: `add`, `replace`, `remove`), an item of a set
+field named in the path (`/binaryMediaTypes/<type>`: `add`, `remove`) or given as the value (`/apiStages`
+with `api:stage`: `add`, `remove`); `/` inside a name is written `~1` and `~` is `~0`, as in JSON Pointer. Values arrive as strings and are converted to the
 field's type."""
 
 from __future__ import annotations
@@ -41,7 +42,25 @@ class Items:
     name: str
 
 
-Spec = Field | Entries | Items
+@dataclass(frozen=True)
+class Member:
+    """`/<path>` replaces `member` of the structure in field `name` (`empty()` when it has none yet)."""
+
+    name: str
+    member: str
+    empty: Callable[[], Any]
+    convert: Callable[[str], Any] = str
+
+
+@dataclass(frozen=True)
+class Values:
+    """`/<path>` with `add` or `remove` and a `value`: one item of the tuple field `name`."""
+
+    name: str
+    convert: Callable[[str], Any] = str
+
+
+Spec = Field | Entries | Items | Member | Values
 
 
 def boolean(text: str) -> bool:
@@ -55,7 +74,7 @@ def patched(record: T, operations: Sequence[Mapping[str, Any]], specs: Mapping[s
     for operation in operations:
         op, path, value = operation.get("op"), str(operation.get("path", "")), operation.get("value")
         spec, key = _spec_of(path, specs)
-        if spec is None or not _allowed(op, spec, key):
+        if spec is None or not _allowed(str(op), spec):
             raise bad_request(
                 f"Invalid patch path '{path}' specified for op '{op}'. Must be one of: [{', '.join(specs)}]"
             )
@@ -63,6 +82,13 @@ def patched(record: T, operations: Sequence[Mapping[str, Any]], specs: Mapping[s
         try:
             if isinstance(spec, Field):
                 new = None if op == "remove" else spec.convert(_text(value, path))
+            elif isinstance(spec, Member):
+                whole = current if current is not None else spec.empty()
+                new = replace(whole, **{spec.member: spec.convert(_text(value, path))})
+            elif isinstance(spec, Values):
+                item = spec.convert(_text(value, path))
+                items = tuple(other for other in current if other != item)
+                new = items if op == "remove" else (*items, item)
             elif isinstance(spec, Entries):
                 new = dict(current)
                 if op == "remove":
@@ -81,17 +107,19 @@ def patched(record: T, operations: Sequence[Mapping[str, Any]], specs: Mapping[s
 def _spec_of(path: str, specs: Mapping[str, Spec]) -> tuple[Spec | None, str]:
     spec = specs.get(path)
     if spec is not None:
-        return (spec, "") if isinstance(spec, Field) else (None, "")
+        return (spec, "") if isinstance(spec, Field | Member | Values) else (None, "")
     prefix, _, key = path.rpartition("/")
     spec = specs.get(prefix)
-    if spec is None or isinstance(spec, Field) or not key:
+    if spec is None or isinstance(spec, Field | Member | Values) or not key:
         return None, ""
     return spec, key.replace("~1", "/").replace("~0", "~")
 
 
-def _allowed(op: Any, spec: Spec, key: str) -> bool:
+def _allowed(op: str | None, spec: Spec) -> bool:
     if isinstance(spec, Field):
         return op == "replace" or (op == "remove" and spec.removable)
+    if isinstance(spec, Member):
+        return op == "replace"
     if isinstance(spec, Entries):
         return op in ("add", "replace", "remove")
     return op in ("add", "remove")

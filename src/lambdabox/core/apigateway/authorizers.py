@@ -100,6 +100,7 @@ class _Answer:
     policy: Any
     context: dict[str, Any]
     is_authorized: bool | None
+    usage_key: str | None = None  # usageIdentifierKey: the API key of a REST API with apiKeySource AUTHORIZER
 
 
 class RouteAuthorizer:
@@ -187,9 +188,10 @@ class RouteAuthorizer:
         method_arn: str,
         stage_variables: Mapping[str, str],
         event: Callable[[], dict[str, Any]],
-    ) -> dict[str, Any]:
-        """A REST API method's Lambda authorizer: `requestContext.authorizer` of the integration's event.
-        Raises Unauthorized (401), Forbidden or ExplicitlyDenied (403), AuthorizerFailed (500)."""
+    ) -> tuple[dict[str, Any], str | None]:
+        """A REST API method's Lambda authorizer: `requestContext.authorizer` of the integration's event,
+        and the API key it named (`usageIdentifierKey`). Raises Unauthorized (401), Forbidden or
+        ExplicitlyDenied (403), AuthorizerFailed (500)."""
         base = event()
         sources = identity_sources(authorizer.identity_source)
         values = identity_values(
@@ -223,7 +225,7 @@ class RouteAuthorizer:
         for name, value in answer.context.items():
             if isinstance(value, dict | list) or value is None:
                 raise AuthorizerFailed(f"context value {name!r} is not a string, number or boolean")
-        return {"principalId": answer.principal_id, **answer.context}
+        return {"principalId": answer.principal_id, **answer.context}, answer.usage_key
 
     async def _ask(
         self,
@@ -255,6 +257,7 @@ class RouteAuthorizer:
             document.get("policyDocument"),
             dict(context) if isinstance(context, dict) else {},
             document.get("isAuthorized") if simple else None,
+            usage if isinstance(usage := document.get("usageIdentifierKey"), str) else None,
         )
         if ttl > 0:
             if len(self._cache) >= MAX_CACHED_ANSWERS:  # many identities: forget the expired, else all

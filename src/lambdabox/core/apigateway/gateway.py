@@ -34,6 +34,7 @@ from lambdabox.core.apigateway.authorizers import (
 from lambdabox.core.apigateway.cors import apply_cors, is_preflight, preflight
 from lambdabox.core.apigateway.jwt import Forbidden, JwtValidator, Unauthorized
 from lambdabox.core.apigateway.models import (
+    ApiKey,
     Deployment,
     HttpApi,
     Method,
@@ -53,6 +54,7 @@ from lambdabox.core.apigateway.routing import (
     parse_route_key,
 )
 from lambdabox.core.apigateway.store import ApiGatewayStore
+from lambdabox.core.apigateway.usage_plans import KeyNotAdmitted, UsageGate
 from lambdabox.core.function_settings import FunctionSettings
 from lambdabox.core.http.payload_v1 import event_v1, response_v1
 from lambdabox.core.http.payload_v2 import event_v2, iam_authorizer, response_v2
@@ -134,6 +136,9 @@ _REST_API_ERRORS: dict[str, tuple[int, str | None, str]] = {
     "unsigned": (403, "Missing Authentication Token", "MissingAuthenticationTokenException"),
     "signature": (403, None, "InvalidSignatureException"),
     "iam-denied": (403, None, "AccessDeniedException"),
+    "no-api-key": (403, "Forbidden", "ForbiddenException"),
+    "key-throttled": (429, "Too Many Requests", "TooManyRequestsException"),
+    "quota": (429, "Limit Exceeded", "LimitExceededException"),
     "refused": (500, "Internal server error", "InternalServerErrorException"),
     "throttled": (500, "Internal server error", "InternalServerErrorException"),
     "function": (502, "Internal server error", "InternalServerErrorException"),
@@ -189,10 +194,13 @@ class Gateway:
         invoker: InvokeService,
         settings: FunctionSettings,
         jwt: JwtValidator,
+        usage: UsageGate,
         iam: Authorizer | None = None,
         now: Callable[[], float] = time.time,
     ) -> None:
-        """`iam`: who may invoke AWS_IAM routes and methods (None: authorization is off, every signer may)."""
+        """`usage`: the API keys and usage plans of methods with apiKeyRequired; `iam`: who may invoke
+        AWS_IAM routes and methods (None: authorization is off, every signer may)."""
+        self._usage = usage
         self._iam = iam
         self._store = store
         self._names = names
@@ -442,8 +450,9 @@ class Gateway:
         request: HttpRequest,
         method_arn: str,
         build: Callable[[Mapping[str, Any] | None], dict[str, Any]],
-    ) -> dict[str, Any]:
-        """`requestContext.authorizer` for a CUSTOM method, from the deployed authorizer it names."""
+    ) -> tuple[dict[str, Any], str | None]:
+        """`requestContext.authorizer` for a CUSTOM method, from the deployed authorizer it names, and the
+        API key that authorizer named."""
         authorizer = next(
             (a for a in deployment.authorizers if a.authorizer_id == method.authorizer_id), None
         )
@@ -489,6 +498,7 @@ class Gateway:
         now = self._now()
         method_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{request.method}{resource_path}")
         caller: AccessKey | None = None
+        api_key: ApiKey | None = None
         if method.authorization_type == "AWS_IAM":
             try:
                 caller = self._iam_caller(signer, method_arn, request.source_ip)
@@ -514,18 +524,27 @@ class Gateway:
                 stage_variables=stage.variables,
                 authorizer=authorizer,
                 caller=caller,
+                api_key=(api_key.key_id, api_key.value) if api_key is not None else None,
             )
 
         authorized: dict[str, Any] | None = None
+        usage_key: str | None = None
         if method.authorization_type == "CUSTOM":
             started = time.monotonic()
             try:
-                authorized = await self._rest_authorize(
+                authorized, usage_key = await self._rest_authorize(
                     api, stage, deployment, method, request, method_arn, build
                 )
             except (Unauthorized, Forbidden, AuthorizerFailed) as refused:
                 return rest_api_error(_refusal(refused, api.api_id, request_id), request_id)
             authorized["integrationLatency"] = round((time.monotonic() - started) * 1000)
+        if method.api_key_required:
+            presented = usage_key if api.api_key_source == "AUTHORIZER" else request.header("x-api-key")
+            try:
+                api_key = self._usage.admit(api.api_id, stage.name, presented)
+            except KeyNotAdmitted as refused:
+                log.info("REST API %s request %s: %s", api.api_id, request_id, refused)
+                return rest_api_error(refused.kind, request_id)
         event = build(authorized)
         source_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{request.method}{resource.path}")
         try:

@@ -201,3 +201,52 @@ class RestStage:
     tags: dict[str, str] = field(default_factory=dict)
     tracing_enabled: bool = False
     cache_cluster_enabled: bool = False
+
+
+# -- API keys and usage plans (REST APIs; account-wide, filed under ACCOUNT_RECORDS) --------------------
+ACCOUNT_RECORDS = "-"  # the store's API id for records that belong to no API
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    name: str
+    value: str
+    created: float
+    updated: float
+    enabled: bool = False
+    description: str | None = None
+    customer_id: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Throttle:
+    rate_limit: float | None = None  # requests per second, refilled continuously
+    burst_limit: int | None = None  # the bucket's size
+
+
+@dataclass(frozen=True)
+class Quota:
+    limit: int
+    period: str  # DAY | WEEK | MONTH
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class PlanStage:
+    api_id: str
+    stage: str
+
+
+@dataclass(frozen=True)
+class UsagePlan:
+    plan_id: str
+    name: str
+    created: float = 0.0
+    api_stages: tuple[PlanStage, ...] = ()
+    throttle: Throttle | None = None
+    quota: Quota | None = None
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    key_ids: tuple[str, ...] = ()

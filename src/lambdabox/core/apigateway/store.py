@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar
 
 from lambdabox.core.apigateway.models import (
+    ApiKey,
     Authorizer,
     Deployment,
     HttpApi,
@@ -18,6 +19,7 @@ from lambdabox.core.apigateway.models import (
     RestStage,
     Route,
     Stage,
+    UsagePlan,
 )
 
 Record = (
@@ -32,6 +34,8 @@ Record = (
     | RestAuthorizer
     | RestDeployment
     | RestStage
+    | ApiKey
+    | UsagePlan
 )
 R = TypeVar(
     "R",
@@ -46,6 +50,8 @@ R = TypeVar(
     RestAuthorizer,
     RestDeployment,
     RestStage,
+    ApiKey,
+    UsagePlan,
 )
 
 

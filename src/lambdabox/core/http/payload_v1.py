@@ -16,9 +16,14 @@ from lambdabox.core.http.request import HttpRequest, HttpResponse, MalformedResp
 from lambdabox.core.identity import AccessKey
 
 
-def identity(request: HttpRequest, caller: AccessKey | None = None) -> dict[str, Any]:
-    """`requestContext.identity`: who signed the request (AWS_IAM), if anybody did."""
+def identity(
+    request: HttpRequest, caller: AccessKey | None = None, api_key: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """`requestContext.identity`: who signed the request (AWS_IAM), if anybody did, and the API key (id,
+    value) it presented to a method that requires one."""
+    extra = {} if api_key is None else {"apiKey": api_key[1], "apiKeyId": api_key[0]}
     return {
+        **extra,
         "accessKey": caller.access_key_id if caller is not None else None,
         "accountId": caller.account_id if caller is not None else None,
         "caller": caller.user_id if caller is not None else None,
@@ -75,11 +80,13 @@ def event_v1(
     authorizer: Mapping[str, Any] | None = None,
     http_api: bool = False,
     caller: AccessKey | None = None,
+    api_key: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """The version 1.0 event. `path` is the path without the stage (REST APIs) and `stage_path` the path
     as requested (`requestContext.path`); `binary`: the body reaches the function base64-encoded.
     `http_api`: sent by an HTTP API (adds `version`, lower-cases header names, as API Gateway does).
-    `caller`: the signer of an AWS_IAM request (`requestContext.identity`)."""
+    `caller`: the signer of an AWS_IAM request, `api_key`: the (id, value) of the API key a method required
+    (both in `requestContext.identity`)."""
     headers, multi_headers = headers_v1(request, lower=http_api)
     query, multi_query = query_v1(request.raw_query)
     context = request_context(
@@ -91,7 +98,7 @@ def event_v1(
             "domainPrefix": api_id,
             "extendedRequestId": request_id,
             "httpMethod": request.method,
-            "identity": identity(request, caller),
+            "identity": identity(request, caller, api_key),
             "path": stage_path,
             "protocol": request.protocol,
             "requestId": request_id,

@@ -1,0 +1,178 @@
+"""The apigateway (REST API, v1) control plane for API keys and usage plans: handlers and output shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from lambdabox.api.apigateway.common import Output, Params, date, delete, get, present
+from lambdabox.api.apigateway.patch import Field, Member, Spec, Values, boolean, patched
+from lambdabox.core.apigateway.http_apis import bad_request
+from lambdabox.core.apigateway.models import ApiKey, PlanStage, Quota, Throttle, UsagePlan
+from lambdabox.core.apigateway.usage_plans import UsagePlanService
+
+Handler = Callable[[UsagePlanService, Params], Output]
+S = UsagePlanService  # the core methods the table names
+
+
+# -- API keys --------------------------------------------------------------------------------------------
+def api_key_shape(key: ApiKey, include_value: bool = False) -> dict[str, Any]:
+    return present(
+        {
+            "id": key.key_id,
+            "name": key.name,
+            "enabled": key.enabled,
+            "createdDate": date(key.created),
+            "lastUpdatedDate": date(key.updated),
+            "stageKeys": [],
+        },
+        {
+            "value": key.value if include_value else None,
+            "description": key.description,
+            "customerId": key.customer_id,
+            "tags": dict(key.tags) or None,
+        },
+    )
+
+
+def create_api_key(service: UsagePlanService, params: Params) -> Output:
+    if params.get("stageKeys"):
+        raise bad_request("stageKeys are not supported by Lambdabox; add the key to a usage plan instead")
+    key = ApiKey(
+        key_id="",
+        name=params.get("name", ""),
+        value=params.get("value", ""),
+        created=0.0,
+        updated=0.0,
+        enabled=params.get("enabled", False),
+        description=params.get("description"),
+        customer_id=params.get("customerId"),
+        tags=params.get("tags", {}),
+    )
+    return api_key_shape(service.create_key(key), include_value=True)
+
+
+def get_api_key(service: UsagePlanService, params: Params) -> Output:
+    return api_key_shape(service.get_key(params["apiKey"]), params.get("includeValue", False))
+
+
+def get_api_keys(service: UsagePlanService, params: Params) -> Output:
+    keys = service.list_keys(params.get("nameQuery"), params.get("customerId"))
+    return {"items": [api_key_shape(key, params.get("includeValues", False)) for key in keys]}
+
+
+# -- usage plans -----------------------------------------------------------------------------------------
+def usage_plan_shape(plan: UsagePlan) -> dict[str, Any]:
+    throttle = plan.throttle
+    quota = plan.quota
+    return present(
+        {
+            "id": plan.plan_id,
+            "name": plan.name,
+            "apiStages": [{"apiId": stage.api_id, "stage": stage.stage} for stage in plan.api_stages],
+        },
+        {
+            "description": plan.description,
+            "throttle": None
+            if throttle is None
+            else present({}, {"burstLimit": throttle.burst_limit, "rateLimit": throttle.rate_limit}),
+            "quota": None
+            if quota is None
+            else {"limit": quota.limit, "offset": quota.offset, "period": quota.period},
+            "tags": dict(plan.tags) or None,
+        },
+    )
+
+
+def create_usage_plan(service: UsagePlanService, params: Params) -> Output:
+    throttle, quota = params.get("throttle"), params.get("quota")
+    plan = UsagePlan(
+        plan_id="",
+        name=params["name"],
+        api_stages=tuple(PlanStage(stage["apiId"], stage["stage"]) for stage in params.get("apiStages", [])),
+        throttle=None
+        if throttle is None
+        else Throttle(throttle.get("rateLimit"), throttle.get("burstLimit")),
+        quota=None
+        if quota is None
+        else Quota(quota.get("limit", 0), quota.get("period", ""), quota.get("offset", 0)),
+        description=params.get("description"),
+        tags=params.get("tags", {}),
+    )
+    return usage_plan_shape(service.create_plan(plan))
+
+
+def get_usage_plans(service: UsagePlanService, params: Params) -> Output:
+    return {"items": [usage_plan_shape(plan) for plan in service.list_plans(params.get("keyId"))]}
+
+
+def _plan_stage(text: str) -> PlanStage:
+    api_id, sep, stage = text.partition(":")
+    if not sep or not api_id or not stage:
+        raise ValueError(text)
+    return PlanStage(api_id, stage)
+
+
+# -- the keys of a usage plan ----------------------------------------------------------------------------
+def usage_plan_key_shape(key: ApiKey) -> dict[str, Any]:
+    return {"id": key.key_id, "type": "API_KEY", "value": key.value, "name": key.name}
+
+
+def create_usage_plan_key(service: UsagePlanService, params: Params) -> Output:
+    key = service.add_plan_key(params["usagePlanId"], params["keyId"], params["keyType"])
+    return usage_plan_key_shape(key)
+
+
+def get_usage_plan_keys(service: UsagePlanService, params: Params) -> Output:
+    keys = service.plan_keys(params["usagePlanId"], params.get("nameQuery"))
+    return {"items": [usage_plan_key_shape(key) for key in keys]}
+
+
+# -- updates ---------------------------------------------------------------------------------------------
+_KEY_PATCHES: dict[str, Spec] = {
+    "/name": Field("name"),
+    "/description": Field("description", removable=True),
+    "/enabled": Field("enabled", boolean),
+    "/customerId": Field("customer_id", removable=True),
+}
+_PLAN_PATCHES: dict[str, Spec] = {
+    "/name": Field("name"),
+    "/description": Field("description", removable=True),
+    "/throttle/rateLimit": Member("throttle", "rate_limit", Throttle, float),
+    "/throttle/burstLimit": Member("throttle", "burst_limit", Throttle, int),
+    "/quota/limit": Member("quota", "limit", lambda: Quota(0, "DAY"), int),
+    "/quota/offset": Member("quota", "offset", lambda: Quota(0, "DAY"), int),
+    "/quota/period": Member("quota", "period", lambda: Quota(0, "DAY")),
+    "/apiStages": Values("api_stages", _plan_stage),
+}
+
+
+def update_api_key(service: UsagePlanService, params: Params) -> Output:
+    edit = partial(patched, operations=params.get("patchOperations", []), specs=_KEY_PATCHES)
+    return api_key_shape(service.update_key(params["apiKey"], edit))
+
+
+def update_usage_plan(service: UsagePlanService, params: Params) -> Output:
+    edit = partial(patched, operations=params.get("patchOperations", []), specs=_PLAN_PATCHES)
+    return usage_plan_shape(service.update_plan(params["usagePlanId"], edit))
+
+
+_PLAN_KEY = ("usagePlanId", "keyId")
+
+HANDLERS: dict[str, Handler] = {
+    "CreateApiKey": create_api_key,
+    "GetApiKey": get_api_key,
+    "GetApiKeys": get_api_keys,
+    "UpdateApiKey": update_api_key,
+    "DeleteApiKey": delete(("apiKey",), S.delete_key),
+    "CreateUsagePlan": create_usage_plan,
+    "GetUsagePlan": get(("usagePlanId",), S.get_plan, usage_plan_shape),
+    "GetUsagePlans": get_usage_plans,
+    "UpdateUsagePlan": update_usage_plan,
+    "DeleteUsagePlan": delete(("usagePlanId",), S.delete_plan),
+    "CreateUsagePlanKey": create_usage_plan_key,
+    "GetUsagePlanKey": get(_PLAN_KEY, S.plan_key, usage_plan_key_shape),
+    "GetUsagePlanKeys": get_usage_plan_keys,
+    "DeleteUsagePlanKey": delete(_PLAN_KEY, S.remove_plan_key),
+}

@@ -1,0 +1,277 @@
+"""REST API keys and usage plans.
+
+A client sends an API key (`x-api-key`, or the `usageIdentifierKey` its Lambda authorizer returns); a
+method with `apiKeyRequired` admits it only when the key is enabled and belongs to a usage plan that lists
+the API's stage. The plan's throttle is a token bucket per key (`burstLimit` deep, refilled at `rateLimit`
+per second); its quota counts a key's requests per UTC day, week (from Monday) or month, less `offset` in
+the first period. Throttle buckets and quota counts live in the process: a restart starts them afresh."""
+
+from __future__ import annotations
+
+import secrets
+import string
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from lambdabox.core.apigateway.http_apis import bad_request, conflict
+from lambdabox.core.apigateway.models import (
+    ACCOUNT_RECORDS,
+    ApiKey,
+    RestApi,
+    RestStage,
+    UsagePlan,
+)
+from lambdabox.core.apigateway.names import new_id
+from lambdabox.core.apigateway.store import ApiGatewayStore
+from lambdabox.errors import AwsError
+
+PERIODS = ("DAY", "WEEK", "MONTH")
+_KEY_ALPHABET = string.ascii_letters + string.digits
+
+
+def _not_found(message: str) -> AwsError:
+    return AwsError("NotFoundException", message, 404)
+
+
+class UsagePlanService:
+    def __init__(self, store: ApiGatewayStore, now: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._now = now
+
+    # -- API keys -------------------------------------------------------------------------------------
+    def create_key(self, key: ApiKey) -> ApiKey:
+        now = self._now()
+        value = key.value or "".join(secrets.choice(_KEY_ALPHABET) for _ in range(40))
+        key = replace(key, key_id=new_id(10), value=value, created=now, updated=now)
+        with self._store.transaction():
+            self._check_key(key)
+            self._store.put(ACCOUNT_RECORDS, key.key_id, key)
+        return key
+
+    def get_key(self, key_id: str) -> ApiKey:
+        key = self._store.get(ApiKey, ACCOUNT_RECORDS, key_id)
+        if key is None:
+            raise _not_found("Invalid API Key identifier specified")
+        return key
+
+    def list_keys(self, name_query: str | None = None, customer_id: str | None = None) -> list[ApiKey]:
+        return [
+            key
+            for key in self._store.list(ApiKey, ACCOUNT_RECORDS)
+            if key.name.startswith(name_query or "") and customer_id in (None, key.customer_id)
+        ]
+
+    def update_key(self, key_id: str, change: Callable[[ApiKey], ApiKey]) -> ApiKey:
+        with self._store.transaction():
+            key = replace(change(self.get_key(key_id)), updated=self._now())
+            self._check_key(key)
+            self._store.put(ACCOUNT_RECORDS, key_id, key)
+        return key
+
+    def delete_key(self, key_id: str) -> None:
+        with self._store.transaction():
+            self.get_key(key_id)
+            for plan in self.list_plans(key_id):
+                self._store.put(
+                    ACCOUNT_RECORDS, plan.plan_id, replace(plan, key_ids=_without(plan.key_ids, key_id))
+                )
+            self._store.delete(ApiKey, ACCOUNT_RECORDS, key_id)
+
+    def key_by_value(self, value: str) -> ApiKey | None:
+        return next((k for k in self._store.list(ApiKey, ACCOUNT_RECORDS) if k.value == value), None)
+
+    def _check_key(self, key: ApiKey) -> None:
+        if not key.name:
+            raise bad_request("API Key name must be non-empty")
+        if len(key.value) < 20:
+            raise bad_request("API Key value should be at least 20 characters")
+        for other in self._store.list(ApiKey, ACCOUNT_RECORDS):
+            if other.value == key.value and other.key_id != key.key_id:
+                raise conflict("API Key already exists")
+
+    # -- usage plans ----------------------------------------------------------------------------------
+    def create_plan(self, plan: UsagePlan) -> UsagePlan:
+        plan = replace(plan, plan_id=new_id(6), created=self._now())
+        with self._store.transaction():
+            self._check_plan(plan)
+            self._store.put(ACCOUNT_RECORDS, plan.plan_id, plan)
+        return plan
+
+    def get_plan(self, plan_id: str) -> UsagePlan:
+        plan = self._store.get(UsagePlan, ACCOUNT_RECORDS, plan_id)
+        if plan is None:
+            raise _not_found("Invalid Usage Plan ID specified")
+        return plan
+
+    def list_plans(self, key_id: str | None = None) -> list[UsagePlan]:
+        plans = self._store.list(UsagePlan, ACCOUNT_RECORDS)
+        return [plan for plan in plans if key_id is None or key_id in plan.key_ids]
+
+    def update_plan(self, plan_id: str, change: Callable[[UsagePlan], UsagePlan]) -> UsagePlan:
+        with self._store.transaction():
+            plan = change(self.get_plan(plan_id))
+            self._check_plan(plan)
+            self._store.put(ACCOUNT_RECORDS, plan_id, plan)
+        return plan
+
+    def delete_plan(self, plan_id: str) -> None:
+        self.get_plan(plan_id)
+        self._store.delete(UsagePlan, ACCOUNT_RECORDS, plan_id)
+
+    def _check_plan(self, plan: UsagePlan) -> None:
+        if not plan.name:
+            raise bad_request("Usage Plan name must be non-empty")
+        for stage in plan.api_stages:
+            if self._store.get(RestApi, stage.api_id, stage.api_id) is None:
+                raise bad_request(f"Invalid API identifier specified {stage.api_id}")
+            if self._store.get(RestStage, stage.api_id, stage.stage) is None:
+                raise bad_request(f"Invalid stage identifier specified {stage.api_id}:{stage.stage}")
+        if plan.quota is not None:
+            if plan.quota.period not in PERIODS:
+                raise bad_request(
+                    f"Invalid quota period {plan.quota.period}. Must be one of: DAY, WEEK, MONTH"
+                )
+            if plan.quota.limit < 0 or not 0 <= plan.quota.offset < max(plan.quota.limit, 1):
+                raise bad_request("Quota limit must be at least 0, and its offset below the limit")
+        throttle = plan.throttle
+        if throttle is not None and ((throttle.rate_limit or 0) < 0 or (throttle.burst_limit or 0) < 0):
+            raise bad_request("Throttle rate and burst limits must be at least 0")
+
+    # -- the keys of a plan ---------------------------------------------------------------------------
+    def add_plan_key(self, plan_id: str, key_id: str, key_type: str) -> ApiKey:
+        if key_type != "API_KEY":
+            raise bad_request(f"Invalid key type {key_type}. Must be API_KEY")
+        with self._store.transaction():
+            plan, key = self.get_plan(plan_id), self.get_key(key_id)
+            if key_id in plan.key_ids:
+                raise conflict(
+                    f"Usage Plan {plan_id} cannot be added because API Key {key_id} already exists"
+                )
+            self._store.put(ACCOUNT_RECORDS, plan_id, replace(plan, key_ids=(*plan.key_ids, key_id)))
+        return key
+
+    def plan_key(self, plan_id: str, key_id: str) -> ApiKey:
+        if key_id not in self.get_plan(plan_id).key_ids:
+            raise _not_found("Invalid Usage Plan Key identifier specified")
+        return self.get_key(key_id)
+
+    def plan_keys(self, plan_id: str, name_query: str | None = None) -> list[ApiKey]:
+        wanted = set(self.get_plan(plan_id).key_ids)
+        return [key for key in self.list_keys(name_query) if key.key_id in wanted]
+
+    def remove_plan_key(self, plan_id: str, key_id: str) -> None:
+        with self._store.transaction():
+            self.plan_key(plan_id, key_id)
+            plan = self.get_plan(plan_id)
+            self._store.put(ACCOUNT_RECORDS, plan_id, replace(plan, key_ids=_without(plan.key_ids, key_id)))
+
+
+def _without(items: Sequence[str], item: str) -> tuple[str, ...]:
+    return tuple(other for other in items if other != item)
+
+
+# -- admission ------------------------------------------------------------------------------------------
+class KeyNotAdmitted(Exception):
+    """A request a method that requires an API key does not take; `kind`: how the data plane answers."""
+
+    kind = ""
+
+
+class KeyRefused(KeyNotAdmitted):
+    """403 Forbidden: no key, an unknown or disabled key, or one no usage plan of this stage lists."""
+
+    kind = "no-api-key"
+
+
+class KeyThrottled(KeyNotAdmitted):
+    """429 Too Many Requests: the plan's rate for this key is used up."""
+
+    kind = "key-throttled"
+
+
+class QuotaExceeded(KeyNotAdmitted):
+    """429 Limit Exceeded: the key's quota for this period is used up."""
+
+    kind = "quota"
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+class UsageGate:
+    """Admits requests to methods that require an API key (one instance per platform: it keeps the
+    throttle buckets and the quota counts)."""
+
+    def __init__(
+        self,
+        plans: UsagePlanService,
+        now: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._plans = plans
+        self._now = now
+        self._monotonic = monotonic
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._counts: dict[tuple[str, str], tuple[float, int]] = {}  # (plan, key) -> (period, used)
+
+    def admit(self, api_id: str, stage: str, value: str | None) -> ApiKey:
+        """The key a request to `api_id`/`stage` presents, counted against its plan."""
+        key = self._plans.key_by_value(value) if value else None
+        if key is None or not key.enabled:
+            raise KeyRefused("no enabled API key was presented")
+        plan = next(
+            (
+                plan
+                for plan in self._plans.list_plans(key.key_id)
+                if any(s.api_id == api_id and s.stage == stage for s in plan.api_stages)
+            ),
+            None,
+        )
+        if plan is None:
+            raise KeyRefused(f"API key {key.key_id} is in no usage plan of {api_id}/{stage}")
+        self._throttle(plan, key)
+        self._count(plan, key)
+        return key
+
+    def _throttle(self, plan: UsagePlan, key: ApiKey) -> None:
+        throttle = plan.throttle
+        if throttle is None or (throttle.rate_limit is None and throttle.burst_limit is None):
+            return
+        rate = throttle.rate_limit if throttle.rate_limit is not None else float("inf")
+        depth = float(throttle.burst_limit if throttle.burst_limit is not None else max(rate, 1.0))
+        now = self._monotonic()
+        bucket = self._buckets.setdefault((plan.plan_id, key.key_id), _Bucket(depth, now))
+        bucket.tokens = min(depth, bucket.tokens + (now - bucket.at) * rate)
+        bucket.at = now
+        if bucket.tokens < 1:
+            raise KeyThrottled(f"API key {key.key_id} is over its rate in usage plan {plan.plan_id}")
+        bucket.tokens -= 1
+
+    def _count(self, plan: UsagePlan, key: ApiKey) -> None:
+        quota = plan.quota
+        if quota is None:
+            return
+        start = period_start(quota.period, self._now())
+        counted = self._counts.get((plan.plan_id, key.key_id))
+        if counted is not None and counted[0] == start:
+            used = counted[1]
+        else:  # a new period: the plan's first one starts with its offset used
+            used = quota.offset if start == period_start(quota.period, plan.created) else 0
+        if used >= quota.limit:
+            raise QuotaExceeded(f"API key {key.key_id} used its quota of usage plan {plan.plan_id}")
+        self._counts[(plan.plan_id, key.key_id)] = (start, used + 1)
+
+
+def period_start(period: str, now: float) -> float:
+    """The start (epoch seconds, UTC) of the quota period `now` falls in."""
+    moment = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "WEEK":
+        moment -= timedelta(days=moment.weekday())
+    elif period == "MONTH":
+        moment = moment.replace(day=1)
+    return moment.timestamp()
