@@ -404,3 +404,119 @@ def test_updates_with_patch_operations(
             patchOperations=[{"op": "replace", "path": "/authorizationType", "value": "COGNITO_USER_POOLS"}],
         )
     assert excinfo.value.response["Error"]["Code"] == "BadRequestException"
+
+
+def test_mock_integrations_answer_cors_preflights(server: Server, rest: Any) -> None:
+    """The usual REST API CORS setup: OPTIONS with a MOCK integration whose integration response maps
+    static headers (and one from the request) onto the declared method response headers."""
+    api_id = rest.create_rest_api(name=unique("rest"))["id"]
+    root = rest.get_rest_api(restApiId=api_id)["rootResourceId"]
+    items = rest.create_resource(restApiId=api_id, parentId=root, pathPart="items")["id"]
+    cors = {
+        "method.response.header.Access-Control-Allow-Origin": "'*'",
+        "method.response.header.Access-Control-Allow-Methods": "'GET,OPTIONS'",
+        "method.response.header.Access-Control-Allow-Headers": "method.request.header.Access-Control-Request-Headers",
+    }
+    for verb, template in (("OPTIONS", '{"statusCode": 200}'), ("GET", '{"statusCode": 404}')):
+        rest.put_method(restApiId=api_id, resourceId=items, httpMethod=verb, authorizationType="NONE")
+        rest.put_integration(
+            restApiId=api_id,
+            resourceId=items,
+            httpMethod=verb,
+            type="MOCK",
+            requestTemplates={"application/json": template},
+        )
+        for status in ("200", "404"):
+            rest.put_method_response(
+                restApiId=api_id,
+                resourceId=items,
+                httpMethod=verb,
+                statusCode=status,
+                responseParameters={name: True for name in cors},
+            )
+    rest.put_integration_response(
+        restApiId=api_id,
+        resourceId=items,
+        httpMethod="OPTIONS",
+        statusCode="200",
+        responseParameters=cors,
+        responseTemplates={"application/json": ""},
+    )
+    for status, pattern, body in (("200", None, '{"ok": true}'), ("404", "4\\d\\d", '{"error": "no items"}')):
+        rest.put_integration_response(
+            restApiId=api_id,
+            resourceId=items,
+            httpMethod="GET",
+            statusCode=status,
+            responseTemplates={"application/json": body},
+            **({"selectionPattern": pattern} if pattern else {}),
+        )
+    method = rest.get_method(restApiId=api_id, resourceId=items, httpMethod="OPTIONS")
+    assert set(method["methodResponses"]) == {"200", "404"}
+    assert method["methodIntegration"]["type"] == "MOCK"
+    assert method["methodIntegration"]["integrationResponses"]["200"]["responseParameters"] == cors
+    rest.create_deployment(restApiId=api_id, stageName="live")
+
+    preflight = call(
+        server, api_id, "OPTIONS", "/live/items", headers={"Access-Control-Request-Headers": "x-token"}
+    )
+    assert preflight.status == 200, preflight.data
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert preflight.headers["access-control-allow-methods"] == "GET,OPTIONS"
+    assert preflight.headers["access-control-allow-headers"] == "x-token"
+    selected = call(server, api_id, "GET", "/live/items")
+    assert (selected.status, json.loads(selected.data)) == (404, {"error": "no items"})
+
+    def error(call: Callable[[], Any]) -> str:
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        return str(excinfo.value.response["Error"]["Code"])
+
+    assert (
+        error(
+            lambda: rest.put_integration_response(
+                restApiId=api_id, resourceId=items, httpMethod="GET", statusCode="500"
+            )
+        )
+        == "NotFoundException"  # no method response 500
+    )
+    assert (
+        error(
+            lambda: rest.put_integration_response(
+                restApiId=api_id,
+                resourceId=items,
+                httpMethod="GET",
+                statusCode="200",
+                responseParameters={"method.response.header.X-Undeclared": "'v'"},
+            )
+        )
+        == "BadRequestException"
+    )
+    updated = rest.update_integration_response(
+        restApiId=api_id,
+        resourceId=items,
+        httpMethod="GET",
+        statusCode="404",
+        patchOperations=[{"op": "replace", "path": "/selectionPattern", "value": "5\\d\\d"}],
+    )
+    assert updated["selectionPattern"] == "5\\d\\d"
+    rest.delete_integration_response(restApiId=api_id, resourceId=items, httpMethod="GET", statusCode="404")
+    rest.delete_method_response(restApiId=api_id, resourceId=items, httpMethod="GET", statusCode="404")
+    assert (
+        error(
+            lambda: rest.get_method_response(
+                restApiId=api_id, resourceId=items, httpMethod="GET", statusCode="404"
+            )
+        )
+        == "NotFoundException"
+    )
+
+
+def test_account(rest: Any) -> None:
+    account = rest.get_account()
+    assert account["throttleSettings"] == {"burstLimit": 5000, "rateLimit": 10000.0}
+    role = f"arn:aws:iam::{ACCOUNT}:role/apigw-logs"
+    updated = rest.update_account(
+        patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": role}]
+    )
+    assert updated["cloudwatchRoleArn"] == role == rest.get_account()["cloudwatchRoleArn"]

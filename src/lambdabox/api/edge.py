@@ -171,15 +171,7 @@ class Edge:
         # IAM (global) and STS (global endpoint) also accept their home region us-east-1 in the scope.
         home = (lambda: "us-east-1") if service in ("iam", "sts") else None
         try:
-            verified = verifier.signer_of(
-                head.method,
-                head.raw_path,
-                head.query_string,
-                head.header_pairs,
-                service,
-                body=body,
-                other_region=home,
-            )
+            verified = verifier.signer_of(head, service, body=body, other_region=home)
         except SignatureError as error:
             raise json_auth.refused(service, error) from None
         if verified is None:

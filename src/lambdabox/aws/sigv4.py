@@ -35,6 +35,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 from botocore.utils import normalize_url_path
 
+from lambdabox.aws.wire import WireRequest
 from lambdabox.core.identity import AccessKey, CredentialStore
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -404,18 +405,15 @@ class Verifier:
 
     def signer_of(
         self,
-        method: str,
-        raw_path: str,
-        query_string: str,
-        headers: Sequence[tuple[str, str]],
+        request: WireRequest,
         service: str,
         *,
         body: bytes | None = None,
         other_region: Callable[[], str | None] | None = None,
     ) -> Verified | None:
         """Who signed a request (header or query form); None when it carries no signature. Raises
-        SignatureError when its signature is malformed or wrong."""
-        signed = SignedRequest(method, raw_path, query_string, headers)
+        SignatureError when its signature is malformed or wrong. `body`: the whole body, when it was read."""
+        signed = SignedRequest(request.method, request.raw_path, request.query_string, request.header_pairs)
         claim = presented(signed)
         if claim is None:
             return None

@@ -68,14 +68,7 @@ class ExecuteApi:
         if self._verifier is None:
             return self._root
         try:
-            verified = self._verifier.signer_of(
-                request.method,
-                request.raw_path,
-                request.query_string,
-                request.header_pairs,
-                "execute-api",
-                body=request.body,
-            )
+            verified = self._verifier.signer_of(request, "execute-api", body=request.body)
         except SignatureError as error:
             raise SignatureRefused(json_auth.refused("execute-api", error).message) from None
         return verified.key if verified is not None else None

@@ -9,7 +9,10 @@ from typing import Any, TypeVar
 from lambdabox.api.apigateway.common import Output, Params, date, delete, get, items, present
 from lambdabox.api.apigateway.patch import Entries, Field, Items, Spec, boolean, patched
 from lambdabox.core.apigateway.models import (
+    GatewayAccount,
+    IntegrationResponse,
     Method,
+    MethodResponse,
     Resource,
     RestApi,
     RestAuthorizer,
@@ -77,6 +80,33 @@ def integration_shape(integration: RestIntegration) -> dict[str, Any]:
             "httpMethod": integration.http_method,
             "uri": integration.uri,
             "cacheNamespace": integration.cache_namespace,
+            "requestTemplates": dict(integration.request_templates) or None,
+            "integrationResponses": {
+                code: integration_response_shape(response) for code, response in integration.responses.items()
+            }
+            or None,
+        },
+    )
+
+
+def integration_response_shape(response: IntegrationResponse) -> dict[str, Any]:
+    return present(
+        {"statusCode": response.status_code},
+        {
+            "selectionPattern": response.selection_pattern,
+            "responseParameters": dict(response.response_parameters) or None,
+            "responseTemplates": dict(response.response_templates) or None,
+            "contentHandling": response.content_handling,
+        },
+    )
+
+
+def method_response_shape(response: MethodResponse) -> dict[str, Any]:
+    return present(
+        {"statusCode": response.status_code},
+        {
+            "responseParameters": dict(response.response_parameters) or None,
+            "responseModels": dict(response.response_models) or None,
         },
     )
 
@@ -93,6 +123,10 @@ def method_shape(method: Method) -> dict[str, Any]:
             "authorizerId": method.authorizer_id,
             "operationName": method.operation_name,
             "requestParameters": dict(method.request_parameters) or None,
+            "methodResponses": {
+                code: method_response_shape(response) for code, response in method.responses.items()
+            }
+            or None,
             "methodIntegration": integration,
         },
     )
@@ -141,11 +175,58 @@ def put_integration(service: RestApiService, params: Params) -> Output:
         timeout_ms=params.get("timeoutInMillis", 29000),
         passthrough_behavior=params.get("passthroughBehavior", "WHEN_NO_MATCH"),
         cache_namespace=params.get("cacheNamespace"),
+        request_templates=params.get("requestTemplates", {}),
     )
     integration = service.put_integration(
         params["restApiId"], params["resourceId"], params["httpMethod"], integration
     )
     return integration_shape(integration)
+
+
+def put_method_response(service: RestApiService, params: Params) -> Output:
+    response = MethodResponse(
+        status_code=params["statusCode"],
+        response_parameters=params.get("responseParameters", {}),
+        response_models=params.get("responseModels", {}),
+    )
+    return method_response_shape(
+        service.put_method_response(params["restApiId"], params["resourceId"], params["httpMethod"], response)
+    )
+
+
+def put_integration_response(service: RestApiService, params: Params) -> Output:
+    response = IntegrationResponse(
+        status_code=params["statusCode"],
+        selection_pattern=params.get("selectionPattern"),
+        response_parameters=params.get("responseParameters", {}),
+        response_templates=params.get("responseTemplates", {}),
+        content_handling=params.get("contentHandling"),
+    )
+    return integration_response_shape(
+        service.put_integration_response(
+            params["restApiId"], params["resourceId"], params["httpMethod"], response
+        )
+    )
+
+
+def account_shape(account: GatewayAccount) -> dict[str, Any]:
+    return present(
+        {
+            "throttleSettings": {"burstLimit": 5000, "rateLimit": 10000.0},
+            "features": ["UsagePlans"],
+            "apiKeyVersion": "4",
+        },
+        {"cloudwatchRoleArn": account.cloudwatch_role_arn},
+    )
+
+
+def get_account(service: RestApiService, params: Params) -> Output:
+    return account_shape(service.get_account())
+
+
+def update_account(service: RestApiService, params: Params) -> Output:
+    edit = partial(patched, operations=params.get("patchOperations", []), specs=_ACCOUNT_PATCHES)
+    return account_shape(service.update_account(edit))
 
 
 # -- authorizers ----------------------------------------------------------------------------------------
@@ -221,6 +302,17 @@ _STAGE_PATCHES: dict[str, Spec] = {
     "/cacheClusterEnabled": Field("cache_cluster_enabled", boolean),
 }
 _DEPLOYMENT_PATCHES: dict[str, Spec] = {"/description": Field("description", removable=True)}
+_METHOD_RESPONSE_PATCHES: dict[str, Spec] = {
+    "/responseParameters": Entries("response_parameters", boolean),
+    "/responseModels": Entries("response_models"),
+}
+_INTEGRATION_RESPONSE_PATCHES: dict[str, Spec] = {
+    "/selectionPattern": Field("selection_pattern", removable=True),
+    "/responseParameters": Entries("response_parameters"),
+    "/responseTemplates": Entries("response_templates"),
+    "/contentHandling": Field("content_handling", removable=True),
+}
+_ACCOUNT_PATCHES: dict[str, Spec] = {"/cloudwatchRoleArn": Field("cloudwatch_role_arn", removable=True)}
 
 
 def patch(
@@ -298,6 +390,7 @@ _API = ("restApiId",)
 _RESOURCE = ("restApiId", "resourceId")
 _METHOD = ("restApiId", "resourceId", "httpMethod")
 _AUTHORIZER = ("restApiId", "authorizerId")
+_RESPONSE = ("restApiId", "resourceId", "httpMethod", "statusCode")
 S = RestApiService  # the core methods the table names
 
 HANDLERS: dict[str, Handler] = {
@@ -327,6 +420,20 @@ HANDLERS: dict[str, Handler] = {
         ("restApiId", "deploymentId"), S.update_deployment, _DEPLOYMENT_PATCHES, deployment_shape
     ),
     "DeleteAuthorizer": delete(_AUTHORIZER, S.delete_authorizer),
+    "PutMethodResponse": put_method_response,
+    "GetMethodResponse": get(_RESPONSE, S.get_method_response, method_response_shape),
+    "UpdateMethodResponse": patch(
+        _RESPONSE, S.update_method_response, _METHOD_RESPONSE_PATCHES, method_response_shape
+    ),
+    "DeleteMethodResponse": delete(_RESPONSE, S.delete_method_response),
+    "PutIntegrationResponse": put_integration_response,
+    "GetIntegrationResponse": get(_RESPONSE, S.get_integration_response, integration_response_shape),
+    "UpdateIntegrationResponse": patch(
+        _RESPONSE, S.update_integration_response, _INTEGRATION_RESPONSE_PATCHES, integration_response_shape
+    ),
+    "DeleteIntegrationResponse": delete(_RESPONSE, S.delete_integration_response),
+    "GetAccount": get_account,
+    "UpdateAccount": update_account,
     "CreateDeployment": create_deployment,
     "GetDeployments": items("items", _API, S.list_deployments, deployment_shape),
     "GetDeployment": get(("restApiId", "deploymentId"), S.get_deployment, deployment_shape),

@@ -183,14 +183,7 @@ class FunctionUrlApi:
                 caller = AccessKey("", "", self._d.root_arn, account)
             else:
                 try:
-                    verified = verifier.signer_of(
-                        request.method,
-                        request.raw_path,
-                        request.query_string,
-                        request.header_pairs,
-                        "lambda",
-                        body=request.body,
-                    )
+                    verified = verifier.signer_of(request, "lambda", body=request.body)
                 except SignatureError as error:
                     refusal = json_auth.refused("lambda", error)
                     raise _message(403, refusal.message, refusal.code) from None

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 import orjson
 
@@ -37,10 +37,12 @@ from lambdabox.core.apigateway.models import (
     ApiKey,
     Deployment,
     HttpApi,
+    IntegrationResponse,
     Method,
     Resource,
     RestApi,
     RestDeployment,
+    RestIntegration,
     RestStage,
     Route,
     Stage,
@@ -139,6 +141,7 @@ _REST_API_ERRORS: dict[str, tuple[int, str | None, str]] = {
     "no-api-key": (403, "Forbidden", "ForbiddenException"),
     "key-throttled": (429, "Too Many Requests", "TooManyRequestsException"),
     "quota": (429, "Limit Exceeded", "LimitExceededException"),
+    "unsupported-media-type": (415, "Unsupported Media Type", "UnsupportedMediaTypeException"),
     "refused": (500, "Internal server error", "InternalServerErrorException"),
     "throttled": (500, "Internal server error", "InternalServerErrorException"),
     "function": (502, "Internal server error", "InternalServerErrorException"),
@@ -545,6 +548,8 @@ class Gateway:
             except KeyNotAdmitted as refused:
                 log.info("REST API %s request %s: %s", api.api_id, request_id, refused)
                 return rest_api_error(refused.kind, request_id)
+        if integration.type == "MOCK":
+            return mock_response(integration, request, match.path_parameters, request_id)
         event = build(authorized)
         source_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{request.method}{resource.path}")
         try:
@@ -572,6 +577,69 @@ class Gateway:
             ("X-Amzn-Trace-Id", ids.trace_root()),
         )
         return HttpResponse(response.status, (*response.headers, *extra), response.body)
+
+
+def mock_response(
+    integration: RestIntegration,
+    request: HttpRequest,
+    path_parameters: Mapping[str, str],
+    request_id: str,
+) -> HttpResponse:
+    """A MOCK integration's answer: the status its request template names (`{"statusCode": 200}`; 200
+    without one), the integration response that status selects, its header mappings and its template as
+    the body. Templates are taken as written (no VTL): the request template must be a JSON object."""
+    content_type = (request.header("content-type") or "application/json").split(";", 1)[0].strip().lower()
+    template = integration.request_templates.get(content_type)
+    if (
+        template is None
+        and integration.request_templates
+        and integration.passthrough_behavior != "WHEN_NO_MATCH"
+    ):
+        return rest_api_error("unsupported-media-type", request_id)
+    try:
+        document = orjson.loads(template) if template and template.strip() else {}
+        status = int(document.get("statusCode", 200)) if isinstance(document, dict) else None
+    except (orjson.JSONDecodeError, TypeError, ValueError):
+        status = None
+    response = _selected(integration.responses, str(status)) if status is not None else None
+    if response is None:
+        log.warning("MOCK integration: no response for the request template %r", template)
+        return rest_api_error("refused", request_id)
+    query = dict(parse_qsl(request.raw_query, keep_blank_values=True))
+    headers: list[tuple[str, str]] = []
+    for target, source in response.response_parameters.items():
+        value: str | None
+        if source.startswith("'"):
+            value = source[1:-1]
+        elif source.startswith("method.request.header."):
+            value = request.header(source[len("method.request.header.") :])
+        elif source.startswith("method.request.querystring."):
+            value = query.get(source[len("method.request.querystring.") :])
+        else:
+            value = path_parameters.get(source[len("method.request.path.") :])
+        if value is not None:
+            headers.append((target[len("method.response.header.") :], value))
+    templates = response.response_templates
+    accept = (request.header("accept") or "").split(",", 1)[0].split(";", 1)[0].strip().lower()
+    body_type = accept if accept in templates else "application/json"
+    if body_type not in templates and templates:
+        body_type = next(iter(templates))
+    body = templates.get(body_type, "")
+    extra = (("x-amzn-RequestId", request_id), ("x-amz-apigw-id", _apigw_id()))
+    return HttpResponse(
+        int(response.status_code), (("content-type", body_type), *headers, *extra), body.encode()
+    )
+
+
+def _selected(responses: Mapping[str, IntegrationResponse], status: str) -> IntegrationResponse | None:
+    """The integration response whose selection pattern matches `status`, else the default one."""
+    default = None
+    for response in responses.values():
+        if not response.selection_pattern:
+            default = default or response
+        elif re.fullmatch(response.selection_pattern, status):
+            return response
+    return default
 
 
 def with_stage_variables(uri: str, variables: Mapping[str, str]) -> str:

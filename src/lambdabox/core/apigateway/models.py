@@ -121,13 +121,35 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class IntegrationResponse:
+    """How a MOCK integration's status becomes the method's response: picked by `selection_pattern` (a
+    regular expression over the status; None for the default), headers from `response_parameters`
+    (`method.response.header.X` -> `'literal'` or `method.request.header.Y`), body from a template."""
+
+    status_code: str
+    selection_pattern: str | None = None
+    response_parameters: dict[str, str] = field(default_factory=dict)
+    response_templates: dict[str, str] = field(default_factory=dict)
+    content_handling: str | None = None
+
+
+@dataclass(frozen=True)
+class MethodResponse:
+    status_code: str
+    response_parameters: dict[str, bool] = field(default_factory=dict)
+    response_models: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class RestIntegration:
-    type: str
+    type: str  # AWS_PROXY | MOCK
     uri: str | None = None
     http_method: str | None = None
     timeout_ms: int = 29000
     passthrough_behavior: str = "WHEN_NO_MATCH"
     cache_namespace: str | None = None
+    request_templates: dict[str, str] = field(default_factory=dict)
+    responses: dict[str, IntegrationResponse] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -139,6 +161,7 @@ class Method:
     operation_name: str | None = None
     request_parameters: dict[str, bool] = field(default_factory=dict)
     integration: RestIntegration | None = None
+    responses: dict[str, MethodResponse] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -250,3 +273,10 @@ class UsagePlan:
     description: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     key_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GatewayAccount:
+    """GetAccount / UpdateAccount: the role API Gateway would log to CloudWatch with (kept, not used)."""
+
+    cloudwatch_role_arn: str | None = None

@@ -11,7 +11,11 @@ from dataclasses import replace
 
 from lambdabox.core.apigateway.http_apis import bad_request, conflict
 from lambdabox.core.apigateway.models import (
+    ACCOUNT_RECORDS,
+    GatewayAccount,
+    IntegrationResponse,
     Method,
+    MethodResponse,
     Resource,
     RestApi,
     RestAuthorizer,
@@ -27,6 +31,7 @@ from lambdabox.errors import AwsError
 _PATH_PART = re.compile(r"[A-Za-z0-9._:@~!$&'()*+,;=-]+|\{[A-Za-z0-9._-]+\+?\}")
 _STAGE_NAME = re.compile(r"[A-Za-z0-9_]{1,128}")
 _STAGE_VARIABLE_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+_STATUS_CODE = re.compile(r"[1-5]\d\d")
 
 
 def not_found(message: str) -> AwsError:
@@ -193,7 +198,7 @@ class RestApiService:
         method = self.get_method(api_id, resource_id, http_method)
         _check_integration(integration)
         integration = replace(integration, cache_namespace=integration.cache_namespace or resource_id)
-        self._put_method(api_id, resource_id, replace(method, integration=integration))
+        self._put_integration(api_id, resource_id, method.http_method, integration)
         return integration
 
     def update_integration(
@@ -206,8 +211,7 @@ class RestApiService:
         with self._store.transaction():
             integration = change(self.get_integration(api_id, resource_id, http_method))
             _check_integration(integration)
-            method = self.get_method(api_id, resource_id, http_method)
-            self._put_method(api_id, resource_id, replace(method, integration=integration))
+            self._put_integration(api_id, resource_id, http_method, integration)
         return integration
 
     def get_integration(self, api_id: str, resource_id: str, http_method: str) -> RestIntegration:
@@ -220,6 +224,112 @@ class RestApiService:
         method = self.get_method(api_id, resource_id, http_method)
         self.get_integration(api_id, resource_id, http_method)
         self._put_method(api_id, resource_id, replace(method, integration=None))
+
+    # -- method and integration responses -------------------------------------------------------------
+    def put_method_response(
+        self, api_id: str, resource_id: str, http_method: str, response: MethodResponse
+    ) -> MethodResponse:
+        _check_status(response.status_code)
+        with self._store.transaction():
+            method = self.get_method(api_id, resource_id, http_method)
+            if response.status_code in method.responses:
+                raise conflict("Response already exists for this resource")
+            responses = {**method.responses, response.status_code: response}
+            self._put_method(api_id, resource_id, replace(method, responses=responses))
+        return response
+
+    def get_method_response(
+        self, api_id: str, resource_id: str, http_method: str, status_code: str
+    ) -> MethodResponse:
+        response = self.get_method(api_id, resource_id, http_method).responses.get(status_code)
+        if response is None:
+            raise not_found("Invalid Response status code specified")
+        return response
+
+    def update_method_response(
+        self,
+        api_id: str,
+        resource_id: str,
+        http_method: str,
+        status_code: str,
+        change: Callable[[MethodResponse], MethodResponse],
+    ) -> MethodResponse:
+        with self._store.transaction():
+            response = change(self.get_method_response(api_id, resource_id, http_method, status_code))
+            method = self.get_method(api_id, resource_id, http_method)
+            responses = {**method.responses, status_code: response}
+            self._put_method(api_id, resource_id, replace(method, responses=responses))
+        return response
+
+    def delete_method_response(
+        self, api_id: str, resource_id: str, http_method: str, status_code: str
+    ) -> None:
+        with self._store.transaction():
+            self.get_method_response(api_id, resource_id, http_method, status_code)
+            method = self.get_method(api_id, resource_id, http_method)
+            responses = {k: v for k, v in method.responses.items() if k != status_code}
+            self._put_method(api_id, resource_id, replace(method, responses=responses))
+
+    def put_integration_response(
+        self, api_id: str, resource_id: str, http_method: str, response: IntegrationResponse
+    ) -> IntegrationResponse:
+        with self._store.transaction():
+            declared = self.get_method_response(api_id, resource_id, http_method, response.status_code)
+            integration = self.get_integration(api_id, resource_id, http_method)
+            _check_integration_response(response, declared)
+            responses = {**integration.responses, response.status_code: response}
+            self._put_integration(api_id, resource_id, http_method, replace(integration, responses=responses))
+        return response
+
+    def get_integration_response(
+        self, api_id: str, resource_id: str, http_method: str, status_code: str
+    ) -> IntegrationResponse:
+        response = self.get_integration(api_id, resource_id, http_method).responses.get(status_code)
+        if response is None:
+            raise not_found("Invalid Response status code specified")
+        return response
+
+    def update_integration_response(
+        self,
+        api_id: str,
+        resource_id: str,
+        http_method: str,
+        status_code: str,
+        change: Callable[[IntegrationResponse], IntegrationResponse],
+    ) -> IntegrationResponse:
+        with self._store.transaction():
+            response = change(self.get_integration_response(api_id, resource_id, http_method, status_code))
+            declared = self.get_method_response(api_id, resource_id, http_method, status_code)
+            _check_integration_response(response, declared)
+            integration = self.get_integration(api_id, resource_id, http_method)
+            responses = {**integration.responses, status_code: response}
+            self._put_integration(api_id, resource_id, http_method, replace(integration, responses=responses))
+        return response
+
+    def delete_integration_response(
+        self, api_id: str, resource_id: str, http_method: str, status_code: str
+    ) -> None:
+        with self._store.transaction():
+            self.get_integration_response(api_id, resource_id, http_method, status_code)
+            integration = self.get_integration(api_id, resource_id, http_method)
+            responses = {k: v for k, v in integration.responses.items() if k != status_code}
+            self._put_integration(api_id, resource_id, http_method, replace(integration, responses=responses))
+
+    def _put_integration(
+        self, api_id: str, resource_id: str, http_method: str, integration: RestIntegration
+    ) -> None:
+        method = self.get_method(api_id, resource_id, http_method)
+        self._put_method(api_id, resource_id, replace(method, integration=integration))
+
+    # -- the account ----------------------------------------------------------------------------------
+    def get_account(self) -> GatewayAccount:
+        return self._store.get(GatewayAccount, ACCOUNT_RECORDS, "account") or GatewayAccount()
+
+    def update_account(self, change: Callable[[GatewayAccount], GatewayAccount]) -> GatewayAccount:
+        with self._store.transaction():
+            account = change(self.get_account())
+            self._store.put(ACCOUNT_RECORDS, "account", account)
+        return account
 
     # -- authorizers ----------------------------------------------------------------------------------
     def create_authorizer(self, api_id: str, authorizer: RestAuthorizer) -> RestAuthorizer:
@@ -363,9 +473,11 @@ def _check_method_name(method: str) -> None:
 
 
 def _check_integration(integration: RestIntegration) -> None:
+    if integration.type == "MOCK":
+        return
     if integration.type != "AWS_PROXY":
         raise bad_request(
-            f"Lambdabox REST APIs support integration type AWS_PROXY only, not {integration.type}"
+            f"Lambdabox REST APIs support integration types AWS_PROXY and MOCK, not {integration.type}"
         )
     if integration.http_method is None:
         raise bad_request("Enumeration value for HttpMethod must be non-empty")
@@ -376,6 +488,34 @@ def _check_integration(integration: RestIntegration) -> None:
         raise bad_request("AWS ARN for integration must contain path or action")
     if not 50 <= integration.timeout_ms <= 29000:
         raise bad_request("Timeout should be between 50 ms and 29000 ms")
+
+
+def _check_status(status_code: str) -> None:
+    if _STATUS_CODE.fullmatch(status_code) is None:
+        raise bad_request(f"Invalid status code {status_code}: a status code is [1-5]xx")
+
+
+def _check_integration_response(response: IntegrationResponse, declared: MethodResponse) -> None:
+    """A header mapping needs its header declared by the method response of the same status."""
+    _check_status(response.status_code)
+    if response.selection_pattern:
+        try:
+            re.compile(response.selection_pattern)
+        except re.error:
+            raise bad_request(f"Invalid selection pattern {response.selection_pattern}") from None
+    for target, source in response.response_parameters.items():
+        literal = len(source) >= 2 and source.startswith("'") and source.endswith("'")
+        if not target.startswith(RESPONSE_HEADER) or not (literal or source.startswith(REQUEST_SOURCES)):
+            raise bad_request(f"Invalid mapping expression specified: {target} = {source}")
+        if target not in declared.response_parameters:
+            raise bad_request(
+                f"Invalid mapping expression specified: Validation Result: warnings : [], errors : "
+                f"[Invalid mapping expression specified: {target}]"
+            )
+
+
+RESPONSE_HEADER = "method.response.header."
+REQUEST_SOURCES = ("method.request.header.", "method.request.querystring.", "method.request.path.")
 
 
 def _check_authorizer(authorizer: RestAuthorizer) -> None:

@@ -10,6 +10,7 @@ from lambdabox.core.apigateway.models import (
     ApiKey,
     Authorizer,
     Deployment,
+    GatewayAccount,
     HttpApi,
     Integration,
     Resource,
@@ -36,6 +37,7 @@ Record = (
     | RestStage
     | ApiKey
     | UsagePlan
+    | GatewayAccount
 )
 R = TypeVar(
     "R",
@@ -52,6 +54,7 @@ R = TypeVar(
     RestStage,
     ApiKey,
     UsagePlan,
+    GatewayAccount,
 )
 
 
