@@ -689,3 +689,27 @@ def test_repeated_headers_both_ways(server: Server, apigw: Any) -> None:
     )
     assert response.status == 200 and response.data == b"one,two"
     assert response.headers.getlist("Set-Cookie") == ["a=1", "b=2"]
+
+
+def test_stage_route_settings_throttle(server: Server, apigw: Any, echo: str) -> None:
+    """DefaultRouteSettings and RouteSettings throttle each route (429 past the burst), a route's own
+    settings over the default ones."""
+    api_id, integration_id = lambda_api(apigw, echo)
+    for key in ("GET /tight", "GET /loose"):
+        apigw.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration_id}")
+    stage = apigw.create_stage(
+        ApiId=api_id,
+        StageName="$default",
+        AutoDeploy=True,
+        DefaultRouteSettings={"ThrottlingBurstLimit": 2, "ThrottlingRateLimit": 0.01},
+        RouteSettings={"GET /loose": {"ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 100.0}},
+    )
+    assert stage["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 2
+    assert stage["RouteSettings"]["GET /loose"]["ThrottlingRateLimit"] == 100.0
+    assert [call(server, api_id, "GET", "/tight").status for _ in range(3)] == [200, 200, 429]
+    assert json.loads(call(server, api_id, "GET", "/tight").data) == {"message": "Too Many Requests"}
+    assert all(call(server, api_id, "GET", "/loose").status == 200 for _ in range(5))
+    apigw.update_stage(
+        ApiId=api_id, StageName="$default", DefaultRouteSettings={"ThrottlingBurstLimit": 1000}
+    )
+    assert call(server, api_id, "GET", "/tight").status == 200

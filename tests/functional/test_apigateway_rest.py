@@ -520,3 +520,51 @@ def test_account(rest: Any) -> None:
         patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": role}]
     )
     assert updated["cloudwatchRoleArn"] == role == rest.get_account()["cloudwatchRoleArn"]
+
+
+def test_stage_method_settings_throttle(
+    server: Server, rest: Any, lambda_client: Any, deploy: Callable[..., str]
+) -> None:
+    """UpdateStage's methodSettings (as aws_api_gateway_method_settings writes them): kept with AWS's
+    defaults for the rest, and their throttling enforced (429)."""
+    echo = deploy(ECHO)
+    api_id, _ = proxy_api(rest, echo, stage="live")
+    allow(lambda_client, echo, api_id)
+    stage = rest.update_stage(
+        restApiId=api_id,
+        stageName="live",
+        patchOperations=[
+            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "2"},
+            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0.01"},
+            {"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"},
+            {"op": "replace", "path": "/description", "value": "throttled"},
+        ],
+    )
+    settings = stage["methodSettings"]["*/*"]
+    assert (settings["throttlingBurstLimit"], settings["throttlingRateLimit"]) == (2, 0.01)
+    assert settings["metricsEnabled"] is True and settings["loggingLevel"] == "OFF"
+    assert stage["description"] == "throttled"
+    statuses = [call(server, api_id, "GET", "/live/a").status for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert json.loads(call(server, api_id, "GET", "/live/a").data) == {"message": "Too Many Requests"}
+    # A method's own setting wins over */*; removing */* lifts the rest.
+    rest.update_stage(
+        restApiId=api_id,
+        stageName="live",
+        patchOperations=[
+            {"op": "replace", "path": "/~1{proxy+}/ANY/throttling/burstLimit", "value": "100"},
+            {"op": "replace", "path": "/~1{proxy+}/ANY/throttling/rateLimit", "value": "100"},
+        ],
+    )
+    assert all(call(server, api_id, "GET", "/live/b").status == 200 for _ in range(5))
+    stage = rest.update_stage(
+        restApiId=api_id, stageName="live", patchOperations=[{"op": "remove", "path": "/*/*"}]
+    )
+    assert set(stage["methodSettings"]) == {"~1{proxy+}/ANY"}
+    with pytest.raises(ClientError) as excinfo:
+        rest.update_stage(
+            restApiId=api_id,
+            stageName="live",
+            patchOperations=[{"op": "replace", "path": "/*/*/throttling/nope", "value": "1"}],
+        )
+    assert excinfo.value.response["Error"]["Code"] == "BadRequestException"

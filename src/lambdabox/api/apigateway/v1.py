@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
 from lambdabox.api.apigateway.common import Output, Params, date, delete, get, items, present
 from lambdabox.api.apigateway.patch import Entries, Field, Items, Spec, boolean, patched
+from lambdabox.core.apigateway.http_apis import bad_request
 from lambdabox.core.apigateway.models import (
     GatewayAccount,
     IntegrationResponse,
@@ -315,6 +317,77 @@ _INTEGRATION_RESPONSE_PATCHES: dict[str, Spec] = {
 _ACCOUNT_PATCHES: dict[str, Spec] = {"/cloudwatchRoleArn": Field("cloudwatch_role_arn", removable=True)}
 
 
+# methodSettings: `/<resource path, / as ~1, or *>/<METHOD or *>/<setting>` -> (member, its type)
+_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "metrics/enabled": ("metricsEnabled", boolean),
+    "logging/loglevel": ("loggingLevel", str),
+    "logging/dataTrace": ("dataTraceEnabled", boolean),
+    "throttling/burstLimit": ("throttlingBurstLimit", int),
+    "throttling/rateLimit": ("throttlingRateLimit", float),
+    "caching/enabled": ("cachingEnabled", boolean),
+    "caching/ttlInSeconds": ("cacheTtlInSeconds", int),
+    "caching/dataEncrypted": ("cacheDataEncrypted", boolean),
+    "caching/requireAuthorizationForCacheControl": ("requireAuthorizationForCacheControl", boolean),
+    "caching/unauthorizedCacheControlHeaderStrategy": ("unauthorizedCacheControlHeaderStrategy", str),
+}
+_SETTING_DEFAULTS: dict[str, Any] = {
+    "metricsEnabled": False,
+    "loggingLevel": "OFF",
+    "dataTraceEnabled": False,
+    "throttlingBurstLimit": 5000,
+    "throttlingRateLimit": 10000.0,
+    "cachingEnabled": False,
+    "cacheTtlInSeconds": 300,
+    "cacheDataEncrypted": False,
+    "requireAuthorizationForCacheControl": True,
+    "unauthorizedCacheControlHeaderStrategy": "SUCCEED_WITH_RESPONSE_HEADER",
+}
+
+
+def _method_settings(
+    current: dict[str, dict[str, Any]], operations: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """UpdateStage's method-settings operations: `replace` a setting of `<resource>/<method>`, or
+    `remove` all of one."""
+    settings = {key: dict(values) for key, values in current.items()}
+    for operation in operations:
+        op, path, value = operation.get("op"), str(operation.get("path", "")), operation.get("value")
+        resource, method, name = [*path[1:].split("/", 2), "", ""][:3]
+        key = f"{resource}/{method}"
+        if op == "remove" and not name:
+            settings.pop(key, None)
+            continue
+        member = _SETTINGS.get(name)
+        if op != "replace" or member is None or value is None:
+            raise bad_request(
+                f"Invalid method setting path: {path}. Must be one of: [/<path>/<method>/"
+                f"{', /<path>/<method>/'.join(_SETTINGS)}]"
+            )
+        try:
+            settings.setdefault(key, {})[member[0]] = member[1](str(value))
+        except ValueError:
+            raise bad_request(f"Invalid value '{value}' for patch path '{path}'") from None
+    return settings
+
+
+def _is_method_setting(operation: dict[str, Any]) -> bool:
+    parts = str(operation.get("path", "")).split("/")
+    return len(parts) >= 4 or (len(parts) == 3 and parts[1] != "variables")
+
+
+def update_stage(service: RestApiService, params: Params) -> Output:
+    """UpdateStage: the stage's own fields through the patch engine, its methodSettings here."""
+    operations = params.get("patchOperations", [])
+    plain = [operation for operation in operations if not _is_method_setting(operation)]
+    settings = [operation for operation in operations if _is_method_setting(operation)]
+
+    def edit(stage: RestStage) -> RestStage:
+        stage = patched(stage, plain, _STAGE_PATCHES)
+        return replace(stage, method_settings=_method_settings(stage.method_settings, settings))
+
+    return stage_shape(service.update_stage(params["restApiId"], params["stageName"], edit))
+
+
 def patch(
     keys: tuple[str, ...],
     change: Callable[..., M],
@@ -354,7 +427,9 @@ def stage_shape(stage: RestStage) -> dict[str, Any]:
             "stageName": stage.name,
             "cacheClusterEnabled": stage.cache_cluster_enabled,
             "cacheClusterStatus": "NOT_AVAILABLE",
-            "methodSettings": {},
+            "methodSettings": {
+                key: {**_SETTING_DEFAULTS, **values} for key, values in stage.method_settings.items()
+            },
             "tracingEnabled": stage.tracing_enabled,
             "createdDate": date(stage.created),
             "lastUpdatedDate": date(stage.updated),
@@ -415,7 +490,7 @@ HANDLERS: dict[str, Handler] = {
     "UpdateRestApi": patch(_API, S.update_api, _API_PATCHES, rest_api_shape),
     "UpdateMethod": patch(_METHOD, S.update_method, _METHOD_PATCHES, method_shape),
     "UpdateIntegration": patch(_METHOD, S.update_integration, _INTEGRATION_PATCHES, integration_shape),
-    "UpdateStage": patch(("restApiId", "stageName"), S.update_stage, _STAGE_PATCHES, stage_shape),
+    "UpdateStage": update_stage,
     "UpdateDeployment": patch(
         ("restApiId", "deploymentId"), S.update_deployment, _DEPLOYMENT_PATCHES, deployment_shape
     ),

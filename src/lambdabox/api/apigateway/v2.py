@@ -257,9 +257,9 @@ def stage_shape(stage: Stage) -> dict[str, Any]:
             "ApiGatewayManaged": stage.api_gateway_managed,
             "AutoDeploy": stage.auto_deploy,
             "CreatedDate": date(stage.created),
-            "DefaultRouteSettings": {"DetailedMetricsEnabled": False},
+            "DefaultRouteSettings": {"DetailedMetricsEnabled": False, **stage.default_route_settings},
             "LastUpdatedDate": date(stage.updated),
-            "RouteSettings": {},
+            "RouteSettings": dict(stage.route_settings),
             "StageName": stage.name,
             "StageVariables": dict(stage.stage_variables),
             "Tags": dict(stage.tags),
@@ -276,7 +276,15 @@ _STAGE_FIELDS = {"AutoDeploy": "auto_deploy", "DeploymentId": "deployment_id", "
 
 
 def _stage_changes(params: Params) -> dict[str, Any]:
-    return _changes(params, _STAGE_FIELDS, {"StageVariables": ("stage_variables", dict)})
+    return _changes(
+        params,
+        _STAGE_FIELDS,
+        {
+            "StageVariables": ("stage_variables", dict),
+            "DefaultRouteSettings": ("default_route_settings", dict),
+            "RouteSettings": ("route_settings", dict),
+        },
+    )
 
 
 def create_stage(service: HttpApiService, params: Params) -> Output:

@@ -56,6 +56,7 @@ from lambdabox.core.apigateway.routing import (
     parse_route_key,
 )
 from lambdabox.core.apigateway.store import ApiGatewayStore
+from lambdabox.core.apigateway.throttle import Buckets
 from lambdabox.core.apigateway.usage_plans import KeyNotAdmitted, UsageGate
 from lambdabox.core.function_settings import FunctionSettings
 from lambdabox.core.http.payload_v1 import event_v1, response_v1
@@ -139,7 +140,7 @@ _REST_API_ERRORS: dict[str, tuple[int, str | None, str]] = {
     "signature": (403, None, "InvalidSignatureException"),
     "iam-denied": (403, None, "AccessDeniedException"),
     "no-api-key": (403, "Forbidden", "ForbiddenException"),
-    "key-throttled": (429, "Too Many Requests", "TooManyRequestsException"),
+    "too-many-requests": (429, "Too Many Requests", "TooManyRequestsException"),
     "quota": (429, "Limit Exceeded", "LimitExceededException"),
     "unsupported-media-type": (415, "Unsupported Media Type", "UnsupportedMediaTypeException"),
     "refused": (500, "Internal server error", "InternalServerErrorException"),
@@ -205,6 +206,7 @@ class Gateway:
         AWS_IAM routes and methods (None: authorization is off, every signer may)."""
         self._usage = usage
         self._iam = iam
+        self._stage_buckets = Buckets()  # stage throttling, by (API, stage, route or method setting)
         self._store = store
         self._names = names
         self._invoker = invoker
@@ -352,6 +354,13 @@ class Gateway:
         arn_tail = f"{request.method}{route_path}" if route_path is not None else DEFAULT_ROUTE
         source_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{arn_tail}")
         route_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{request.method}{target.route_path}")
+        route_settings = {**stage.default_route_settings, **stage.route_settings.get(route.route_key, {})}
+        if not self._stage_buckets.take(
+            (api.api_id, stage.name, route.route_key),
+            route_settings.get("ThrottlingRateLimit"),
+            route_settings.get("ThrottlingBurstLimit"),
+        ):
+            return http_api_error("throttled", request_id)
         caller: AccessKey | None = None
         if route.authorization_type == "AWS_IAM":
             try:
@@ -500,6 +509,14 @@ class Gateway:
         assert integration is not None
         now = self._now()
         method_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{request.method}{resource_path}")
+        setting = f"{resource.path.replace('/', '~1')}/{method.http_method}"
+        settings = {**stage.method_settings.get("*/*", {}), **stage.method_settings.get(setting, {})}
+        if not self._stage_buckets.take(
+            (api.api_id, stage.name, setting),
+            settings.get("throttlingRateLimit"),
+            settings.get("throttlingBurstLimit"),
+        ):
+            return rest_api_error("too-many-requests", request_id)
         caller: AccessKey | None = None
         api_key: ApiKey | None = None
         if method.authorization_type == "AWS_IAM":

@@ -7,6 +7,7 @@ deployed (automatically for an HTTP API stage with AutoDeploy)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # -- HTTP APIs (apigatewayv2) ----------------------------------------------------------------------------
 
@@ -115,6 +116,10 @@ class Stage:
     tags: dict[str, str] = field(default_factory=dict)
     api_gateway_managed: bool = False
     last_deployment_status_message: str | None = None
+    # DefaultRouteSettings / RouteSettings (by route key), as AWS names their members; the throttling
+    # members are enforced.
+    default_route_settings: dict[str, Any] = field(default_factory=dict)
+    route_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 # -- REST APIs (apigateway v1) ----------------------------------------------------------------------------
@@ -224,6 +229,9 @@ class RestStage:
     tags: dict[str, str] = field(default_factory=dict)
     tracing_enabled: bool = False
     cache_cluster_enabled: bool = False
+    # methodSettings by "<resource path with / as ~1>/<METHOD>" or "*/*", as AWS names their members; the
+    # throttling members are enforced.
+    method_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 # -- API keys and usage plans (REST APIs; account-wide, filed under ACCOUNT_RECORDS) --------------------

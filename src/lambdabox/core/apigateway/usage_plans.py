@@ -12,7 +12,7 @@ import secrets
 import string
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from lambdabox.core.apigateway.http_apis import bad_request, conflict
@@ -25,6 +25,7 @@ from lambdabox.core.apigateway.models import (
 )
 from lambdabox.core.apigateway.names import new_id
 from lambdabox.core.apigateway.store import ApiGatewayStore
+from lambdabox.core.apigateway.throttle import Buckets
 from lambdabox.errors import AwsError
 
 PERIODS = ("DAY", "WEEK", "MONTH")
@@ -188,19 +189,13 @@ class KeyRefused(KeyNotAdmitted):
 class KeyThrottled(KeyNotAdmitted):
     """429 Too Many Requests: the plan's rate for this key is used up."""
 
-    kind = "key-throttled"
+    kind = "too-many-requests"
 
 
 class QuotaExceeded(KeyNotAdmitted):
     """429 Limit Exceeded: the key's quota for this period is used up."""
 
     kind = "quota"
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    at: float
 
 
 class UsageGate:
@@ -215,8 +210,7 @@ class UsageGate:
     ) -> None:
         self._plans = plans
         self._now = now
-        self._monotonic = monotonic
-        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._buckets = Buckets(monotonic)
         self._counts: dict[tuple[str, str], tuple[float, int]] = {}  # (plan, key) -> (period, used)
 
     def admit(self, api_id: str, stage: str, value: str | None) -> ApiKey:
@@ -240,17 +234,10 @@ class UsageGate:
 
     def _throttle(self, plan: UsagePlan, key: ApiKey) -> None:
         throttle = plan.throttle
-        if throttle is None or (throttle.rate_limit is None and throttle.burst_limit is None):
-            return
-        rate = throttle.rate_limit if throttle.rate_limit is not None else float("inf")
-        depth = float(throttle.burst_limit if throttle.burst_limit is not None else max(rate, 1.0))
-        now = self._monotonic()
-        bucket = self._buckets.setdefault((plan.plan_id, key.key_id), _Bucket(depth, now))
-        bucket.tokens = min(depth, bucket.tokens + (now - bucket.at) * rate)
-        bucket.at = now
-        if bucket.tokens < 1:
+        if throttle is not None and not self._buckets.take(
+            (plan.plan_id, key.key_id), throttle.rate_limit, throttle.burst_limit
+        ):
             raise KeyThrottled(f"API key {key.key_id} is over its rate in usage plan {plan.plan_id}")
-        bucket.tokens -= 1
 
     def _count(self, plan: UsagePlan, key: ApiKey) -> None:
         quota = plan.quota
