@@ -131,3 +131,71 @@ def test_rest_api_method_with_aws_iam(server: Server, users: Users, deploy: Any)
     _, reader = users.create(inline=document(allow("execute-api:Invoke", resource_arn)))
     assert signed(server, api_id, "/prod/orders/1", reader).status == 200
     assert signed(server, api_id, "/prod/orders/1", reader, "DELETE").status == 403
+
+
+def test_rest_api_resource_policy(server: Server, users: Users, deploy: Any) -> None:
+    """A REST API's resource policy: anonymous callers of NONE methods need its allow (here by source
+    address), an explicit deny refuses everyone, and for AWS_IAM methods it allows on its own."""
+    rest = server.client("apigateway")
+    function = deploy(rest_helpers.ECHO)
+    api_id, _ = rest_helpers.proxy_api(rest, function, stage="prod")
+    rest_helpers.allow(server.client("lambda"), function, api_id)
+    arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}"
+
+    def set_policy(*statements: dict[str, Any]) -> None:
+        rest.update_rest_api(
+            restApiId=api_id,
+            patchOperations=[{"op": "replace", "path": "/policy", "value": document(*statements)}],
+        )
+        rest.create_deployment(restApiId=api_id, stageName="prod")
+
+    only_from = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "execute-api:Invoke",
+        "Resource": f"{arn}/*",
+        "Condition": {"IpAddress": {"aws:SourceIp": ["10.1.2.0/24"]}},
+    }
+    set_policy(only_from)
+    assert answer(signed(server, api_id, "/prod/a", None)) == (
+        403,
+        {
+            "Message": f"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {arn}/prod/GET/a"
+        },
+    )
+    set_policy(dict(only_from, Condition={"IpAddress": {"aws:SourceIp": ["127.0.0.0/8"]}}))
+    assert signed(server, api_id, "/prod/a", None).status == 200
+    deny_admin = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "execute-api:Invoke",
+        "Resource": f"{arn}/*/*/admin/*",
+    }
+    set_policy(dict(only_from, Condition={"IpAddress": {"aws:SourceIp": ["127.0.0.0/8"]}}), deny_admin)
+    assert signed(server, api_id, "/prod/admin/x", None).status == 403
+    assert json.loads(signed(server, api_id, "/prod/admin/x", None).data)["Message"].endswith(
+        "with an explicit deny"
+    )
+
+    # AWS_IAM: a user with no policy of its own, allowed by the API's policy; the root user by default.
+    resource = next(r for r in rest.get_resources(restApiId=api_id)["items"] if r["path"] == "/{proxy+}")
+    rest.update_method(
+        restApiId=api_id,
+        resourceId=resource["id"],
+        httpMethod="ANY",
+        patchOperations=[{"op": "replace", "path": "/authorizationType", "value": "AWS_IAM"}],
+    )
+    user_arn, keys = users.create()
+    set_policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": user_arn},
+            "Action": "execute-api:Invoke",
+            "Resource": f"{arn}/*",
+        }
+    )
+    assert signed(server, api_id, "/prod/a", keys).status == 200
+    assert signed(server, api_id, "/prod/a", ROOT).status == 200
+    set_policy(deny_admin)
+    assert signed(server, api_id, "/prod/a", keys).status == 403
+    assert signed(server, api_id, "/prod/admin/x", ROOT).status == 403  # an explicit deny binds the root user

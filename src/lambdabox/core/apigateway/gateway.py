@@ -62,7 +62,9 @@ from lambdabox.core.function_settings import FunctionSettings
 from lambdabox.core.http.payload_v1 import event_v1, response_v1
 from lambdabox.core.http.payload_v2 import event_v2, iam_authorizer, response_v2
 from lambdabox.core.http.request import HttpRequest, HttpResponse, MalformedResponse
+from lambdabox.core.iam.actions import Check
 from lambdabox.core.iam.authorizer import Authorizer
+from lambdabox.core.iam.policy import ALLOWED, Decision, Outcome, document_denies
 from lambdabox.core.identity import AccessKey
 from lambdabox.core.invoke import InvokeService
 from lambdabox.core.models import InvocationResult
@@ -274,30 +276,50 @@ class Gateway:
                 raise Unauthorized("the authorizer answered Unauthorized") from None
             raise AuthorizerFailed(str(failed)) from None
 
-    def _iam_caller(self, signer: Signer, arn: str, source_ip: str) -> AccessKey:
-        """The signer of a request to an AWS_IAM route or method, allowed `execute-api:Invoke` on `arn`."""
+    def _iam_caller(self, signer: Signer, arn: str, source_ip: str, policy: str | None = None) -> AccessKey:
+        """The signer of a request to an AWS_IAM route or method, allowed `execute-api:Invoke` on `arn`
+        by its IAM policies or by the API's resource `policy` (a REST API's)."""
         try:
             caller = signer()
         except SignatureRefused as refused:
             raise _IamRefused("signature", str(refused)) from None
         if caller is None:
             raise _IamRefused("unsigned", "the request is not signed")
-        if self._iam is not None:
-            try:
-                self._iam.check(
-                    caller.principal_arn,
-                    "execute-api:Invoke",
-                    arn,
-                    service="execute-api",
-                    source_ip=source_ip,
-                )
-            except AwsError:
-                raise _IamRefused(
-                    "iam-denied",
-                    f"User: {caller.principal_arn} is not authorized to perform: execute-api:Invoke on "
-                    f"resource: {arn}",
-                ) from None
+        self._may_invoke(caller.principal_arn, arn, source_ip, policy)
         return caller
+
+    def _may_invoke(
+        self,
+        principal_arn: str | None,
+        arn: str,
+        source_ip: str,
+        policy: str | None,
+        *,
+        deny_only: bool = False,
+    ) -> None:
+        """`execute-api:Invoke` on `arn` for `principal_arn` (None: anonymous), by its IAM policies and the
+        API's resource `policy`; `deny_only`: only an explicit deny in `policy` refuses (the caller was
+        admitted otherwise: by a Lambda authorizer). The root user is refused only by an explicit deny.
+        Raises _IamRefused("iam-denied") in API Gateway's words; nothing is checked with authorization off."""
+        if self._iam is None:
+            return
+        principal = self._iam.principal(principal_arn)
+        if (principal.is_root or deny_only) and policy is None:
+            return
+        check = Check("execute-api:Invoke", arn, policy=policy)
+        keys = self._iam.request_keys(principal, source_ip)
+        if principal.is_root or deny_only:
+            denied = policy is not None and document_denies(policy, check.action, arn, keys)
+            outcome = Outcome(Decision.EXPLICIT_DENY) if denied else ALLOWED
+        else:
+            outcome = self._iam.decide(principal, check, keys)
+        if not outcome.allowed:
+            explicit = " with an explicit deny" if outcome.decision is Decision.EXPLICIT_DENY else ""
+            raise _IamRefused(
+                "iam-denied",
+                f"User: {principal_arn or 'anonymous'} is not authorized to perform: execute-api:Invoke on "
+                f"resource: {arn}{explicit}",
+            )
 
     # -- HTTP APIs ------------------------------------------------------------------------------------
     def _http_target(self, api_id: str, raw_path: str) -> _HttpTarget | None:
@@ -519,13 +541,16 @@ class Gateway:
             return rest_api_error("too-many-requests", request_id)
         caller: AccessKey | None = None
         api_key: ApiKey | None = None
-        if method.authorization_type == "AWS_IAM":
-            try:
-                caller = self._iam_caller(signer, method_arn, request.source_ip)
-            except _IamRefused as refused:
-                log.info("REST API %s request %s: %s", api.api_id, request_id, refused)
-                message = None if refused.kind == "unsigned" else str(refused)
-                return rest_api_error(refused.kind, request_id, message)
+        try:
+            if method.authorization_type == "AWS_IAM":
+                caller = self._iam_caller(signer, method_arn, request.source_ip, deployment.policy)
+            elif deployment.policy is not None:  # anonymous callers need its allow; authorizers its no-deny
+                custom = method.authorization_type == "CUSTOM"
+                self._may_invoke(None, method_arn, request.source_ip, deployment.policy, deny_only=custom)
+        except _IamRefused as refused:
+            log.info("REST API %s request %s: %s", api.api_id, request_id, refused)
+            message = None if refused.kind == "unsigned" else str(refused)
+            return rest_api_error(refused.kind, request_id, message)
 
         def build(authorizer: Mapping[str, Any] | None) -> dict[str, Any]:
             return event_v1(

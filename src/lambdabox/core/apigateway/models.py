@@ -216,6 +216,7 @@ class RestDeployment:
     resources: tuple[Resource, ...]
     description: str | None = None
     authorizers: tuple[RestAuthorizer, ...] = ()
+    policy: str | None = None  # the API's resource policy when it was deployed
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """REST APIs (apigateway v1), as far as the Lambda proxy setup goes: the resource tree, methods with
-AWS_PROXY integrations and Lambda (TOKEN or REQUEST) authorizers, deployments (snapshots of the tree and
-the authorizers) and stages."""
+AWS_PROXY integrations and Lambda (TOKEN or REQUEST) authorizers, deployments (snapshots of the tree, the
+authorizers and the resource policy) and stages."""
 
 from __future__ import annotations
 
@@ -389,7 +389,8 @@ class RestApiService:
         if stage_name is not None:
             _check_stage_name(stage_name)
         authorizers = tuple(self._store.list(RestAuthorizer, api_id))
-        deployment = RestDeployment(new_id(6), self._now(), resources, description, authorizers)
+        policy = self.get_api(api_id).policy
+        deployment = RestDeployment(new_id(6), self._now(), resources, description, authorizers, policy)
         with self._store.transaction():
             self._store.put(api_id, deployment.deployment_id, deployment)
             if stage_name is not None:
