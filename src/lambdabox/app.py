@@ -37,6 +37,7 @@ from lambdabox.core.apigateway.http_apis import HttpApiService
 from lambdabox.core.apigateway.jwt import JwtValidator
 from lambdabox.core.apigateway.names import GatewayNames
 from lambdabox.core.apigateway.rest_apis import RestApiService
+from lambdabox.core.apigateway.rest_models import RestModelService
 from lambdabox.core.apigateway.usage_plans import UsageGate, UsagePlanService
 from lambdabox.core.async_invoke import AsyncInvoker
 from lambdabox.core.clock import Clock
@@ -318,10 +319,12 @@ class Platform:
         apigateway_store = SqliteApiGatewayStore(self.db)
         gateway_names = GatewayNames(self.account, settings.port)
         usage_plans = UsagePlanService(apigateway_store)
+        rest_apis = RestApiService(apigateway_store, gateway_names)
         self.apigateway_api = ApiGatewayControl(
             HttpApiService(apigateway_store, gateway_names),
-            RestApiService(apigateway_store, gateway_names),
+            rest_apis,
             usage_plans,
+            RestModelService(apigateway_store, rest_apis.get_api),
             self.authorizer,
         )
         self.execute_api = ExecuteApi(

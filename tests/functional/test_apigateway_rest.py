@@ -568,3 +568,114 @@ def test_stage_method_settings_throttle(
             patchOperations=[{"op": "replace", "path": "/*/*/throttling/nope", "value": "1"}],
         )
     assert excinfo.value.response["Error"]["Code"] == "BadRequestException"
+
+
+def test_request_validators_and_models(
+    server: Server, rest: Any, lambda_client: Any, deploy: Callable[..., str]
+) -> None:
+    """A method's request validator refuses a request missing required parameters, or whose body does not
+    match the method's model, with 400 before the function runs."""
+    echo = deploy(ECHO)
+    api_id = rest.create_rest_api(name=unique("rest"))["id"]
+    assert {m["name"] for m in rest.get_models(restApiId=api_id)["items"]} == {"Empty", "Error"}
+    schema = {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "type": "object",
+        "required": ["sku", "quantity"],
+        "properties": {"sku": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1}},
+    }
+    model = rest.create_model(
+        restApiId=api_id, name="Order", contentType="application/json", schema=json.dumps(schema)
+    )
+    assert model["name"] == "Order" and json.loads(model["schema"]) == schema
+    validator = rest.create_request_validator(
+        restApiId=api_id, name="all", validateRequestBody=True, validateRequestParameters=True
+    )
+    root = rest.get_rest_api(restApiId=api_id)["rootResourceId"]
+    orders = rest.create_resource(restApiId=api_id, parentId=root, pathPart="orders")["id"]
+    rest.put_method(
+        restApiId=api_id,
+        resourceId=orders,
+        httpMethod="POST",
+        authorizationType="NONE",
+        requestParameters={"method.request.header.X-Tenant": True, "method.request.querystring.trace": False},
+        requestModels={"application/json": "Order"},
+        requestValidatorId=validator["id"],
+    )
+    rest.put_integration(
+        restApiId=api_id,
+        resourceId=orders,
+        httpMethod="POST",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=invocation_uri(echo),
+    )
+    rest.create_deployment(restApiId=api_id, stageName="v1")
+    allow(lambda_client, echo, api_id)
+
+    def post(body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        response = call(server, api_id, "POST", "/v1/orders", body=body, headers=headers)
+        return response.status, json.loads(response.data)
+
+    json_type = {"Content-Type": "application/json"}
+    good = json.dumps({"sku": "a1", "quantity": 2}).encode()
+    assert post(good, json_type) == (400, {"message": "Missing required request parameters: [X-Tenant]"})
+    tenant = {**json_type, "X-Tenant": "t1"}
+    assert post(b'{"sku": "a1", "quantity": 0}', tenant) == (400, {"message": "Invalid request body"})
+    assert post(b"not json", tenant) == (400, {"message": "Invalid request body"})
+    status, event = post(good, tenant)
+    assert status == 200 and json.loads(event["body"]) == {"sku": "a1", "quantity": 2}
+    method = rest.get_method(restApiId=api_id, resourceId=orders, httpMethod="POST")
+    assert method["requestModels"] == {"application/json": "Order"}
+    assert method["requestValidatorId"] == validator["id"]
+
+    # Only parameters: the body is no longer checked once the validator says so (after a deployment).
+    rest.update_request_validator(
+        restApiId=api_id,
+        requestValidatorId=validator["id"],
+        patchOperations=[{"op": "replace", "path": "/validateRequestBody", "value": "false"}],
+    )
+    rest.create_deployment(restApiId=api_id, stageName="v1")
+    assert post(b'{"sku": 5}', tenant)[0] == 200
+
+    def error(call: Callable[[], Any]) -> str:
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        return str(excinfo.value.response["Error"]["Code"])
+
+    assert error(lambda: rest.delete_model(restApiId=api_id, modelName="Order")) == "BadRequestException"
+    assert (
+        error(
+            lambda: rest.create_model(
+                restApiId=api_id, name="Order", contentType="application/json", schema="{}"
+            )
+        )
+        == "ConflictException"
+    )
+    assert (
+        error(
+            lambda: rest.create_model(
+                restApiId=api_id, name="Bad", contentType="application/json", schema='{"type": 5}'
+            )
+        )
+        == "BadRequestException"
+    )
+    assert (
+        error(
+            lambda: rest.put_method(
+                restApiId=api_id,
+                resourceId=orders,
+                httpMethod="PUT",
+                authorizationType="NONE",
+                requestValidatorId="missing",
+            )
+        )
+        == "BadRequestException"
+    )
+    assert error(lambda: rest.get_model(restApiId=api_id, modelName="Nope")) == "NotFoundException"
+    updated = rest.update_model(
+        restApiId=api_id,
+        modelName="Order",
+        patchOperations=[{"op": "replace", "path": "/description", "value": "d"}],
+    )
+    assert updated["description"] == "d"

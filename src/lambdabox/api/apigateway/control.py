@@ -6,12 +6,13 @@ from __future__ import annotations
 from functools import cached_property
 from urllib.parse import unquote
 
-from lambdabox.api.apigateway import v1, v1_keys, v2
+from lambdabox.api.apigateway import v1, v1_keys, v1_models, v2
 from lambdabox.aws.model import load_service_model
 from lambdabox.aws.rest_json import RestJsonProtocol, params_only, with_service
 from lambdabox.aws.wire import WireRequest, WireResponse
 from lambdabox.core.apigateway.http_apis import HttpApiService
 from lambdabox.core.apigateway.rest_apis import RestApiService
+from lambdabox.core.apigateway.rest_models import RestModelService
 from lambdabox.core.apigateway.usage_plans import UsagePlanService
 from lambdabox.core.iam.actions import Check
 from lambdabox.core.iam.authorizer import Authorizer
@@ -23,12 +24,14 @@ class ApiGatewayControl:
         http_apis: HttpApiService,
         rest_apis: RestApiService,
         usage_plans: UsagePlanService,
+        rest_models: RestModelService,
         authorizer: Authorizer | None = None,
     ) -> None:
         self._v2_handlers = with_service(v2.HANDLERS, http_apis)
         self._v1_handlers = {
             **with_service(v1.HANDLERS, rest_apis),
             **with_service(v1_keys.HANDLERS, usage_plans),
+            **with_service(v1_models.HANDLERS, rest_models),
         }
         self._authorizer = authorizer  # IAM authorization of every call (None: authentication is off)
         self._region = http_apis.names.account.region

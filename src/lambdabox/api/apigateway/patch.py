@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, TypeVar
 
 from lambdabox.core.apigateway.http_apis import bad_request
 
 T = TypeVar("T")
+M = TypeVar("M")  # a domain record
+S = TypeVar("S")  # the core service the handler calls
 
 
 @dataclass(frozen=True)
@@ -129,3 +132,19 @@ def _text(value: Any, path: str) -> str:
     if value is None:
         raise bad_request(f"Missing value for patch path '{path}'")
     return str(value)
+
+
+def patch_handler(
+    keys: tuple[str, ...],
+    change: Callable[..., M],
+    specs: Mapping[str, Spec],
+    shape: Callable[[M], dict[str, Any]],
+) -> Callable[[S, dict[str, Any]], dict[str, Any] | None]:
+    """Update<Resource> with `patchOperations`: `change(service, *keys, edit)`, where `edit` applies them
+    to the record, answered with the updated record's shape."""
+
+    def handler(service: S, params: dict[str, Any]) -> dict[str, Any] | None:
+        edit = partial(patched, operations=params.get("patchOperations", []), specs=specs)
+        return shape(change(service, *[params[key] for key in keys], edit))
+
+    return handler

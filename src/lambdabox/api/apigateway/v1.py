@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from lambdabox.api.apigateway.common import Output, Params, date, delete, get, items, present
-from lambdabox.api.apigateway.patch import Entries, Field, Items, Spec, boolean, patched
+from lambdabox.api.apigateway.patch import Entries, Field, Items, Spec, boolean, patch_handler, patched
 from lambdabox.core.apigateway.http_apis import bad_request
 from lambdabox.core.apigateway.models import (
     GatewayAccount,
@@ -125,6 +125,8 @@ def method_shape(method: Method) -> dict[str, Any]:
             "authorizerId": method.authorizer_id,
             "operationName": method.operation_name,
             "requestParameters": dict(method.request_parameters) or None,
+            "requestModels": dict(method.request_models) or None,
+            "requestValidatorId": method.request_validator_id,
             "methodResponses": {
                 code: method_response_shape(response) for code, response in method.responses.items()
             }
@@ -165,6 +167,8 @@ def put_method(service: RestApiService, params: Params) -> Output:
         api_key_required=params.get("apiKeyRequired", False),
         operation_name=params.get("operationName"),
         request_parameters=params.get("requestParameters", {}),
+        request_models=params.get("requestModels", {}),
+        request_validator_id=params.get("requestValidatorId"),
     )
     return method_shape(service.put_method(params["restApiId"], params["resourceId"], method))
 
@@ -288,6 +292,8 @@ _METHOD_PATCHES: dict[str, Spec] = {
     "/apiKeyRequired": Field("api_key_required", boolean),
     "/operationName": Field("operation_name", removable=True),
     "/requestParameters": Entries("request_parameters", boolean),
+    "/requestModels": Entries("request_models"),
+    "/requestValidatorId": Field("request_validator_id", removable=True),
 }
 _INTEGRATION_PATCHES: dict[str, Spec] = {
     "/uri": Field("uri"),
@@ -388,21 +394,6 @@ def update_stage(service: RestApiService, params: Params) -> Output:
     return stage_shape(service.update_stage(params["restApiId"], params["stageName"], edit))
 
 
-def patch(
-    keys: tuple[str, ...],
-    change: Callable[..., M],
-    specs: dict[str, Spec],
-    shape: Callable[[M], dict[str, Any]],
-) -> Handler:
-    """Update<Resource> with `patchOperations`: `change(service, *keys, edit)` applies them to the record."""
-
-    def handler(service: RestApiService, params: Params) -> Output:
-        edit = partial(patched, operations=params.get("patchOperations", []), specs=specs)
-        return shape(change(service, *[params[key] for key in keys], edit))
-
-    return handler
-
-
 # -- deployments and stages ----------------------------------------------------------------------------
 def deployment_shape(deployment: RestDeployment) -> dict[str, Any]:
     shape: dict[str, Any] = {"id": deployment.deployment_id, "createdDate": date(deployment.created)}
@@ -486,24 +477,28 @@ HANDLERS: dict[str, Handler] = {
     "CreateAuthorizer": create_authorizer,
     "GetAuthorizer": get(_AUTHORIZER, S.get_authorizer, authorizer_shape),
     "GetAuthorizers": items("items", _API, S.list_authorizers, authorizer_shape),
-    "UpdateAuthorizer": patch(_AUTHORIZER, S.update_authorizer, _AUTHORIZER_PATCHES, authorizer_shape),
-    "UpdateRestApi": patch(_API, S.update_api, _API_PATCHES, rest_api_shape),
-    "UpdateMethod": patch(_METHOD, S.update_method, _METHOD_PATCHES, method_shape),
-    "UpdateIntegration": patch(_METHOD, S.update_integration, _INTEGRATION_PATCHES, integration_shape),
+    "UpdateAuthorizer": patch_handler(
+        _AUTHORIZER, S.update_authorizer, _AUTHORIZER_PATCHES, authorizer_shape
+    ),
+    "UpdateRestApi": patch_handler(_API, S.update_api, _API_PATCHES, rest_api_shape),
+    "UpdateMethod": patch_handler(_METHOD, S.update_method, _METHOD_PATCHES, method_shape),
+    "UpdateIntegration": patch_handler(
+        _METHOD, S.update_integration, _INTEGRATION_PATCHES, integration_shape
+    ),
     "UpdateStage": update_stage,
-    "UpdateDeployment": patch(
+    "UpdateDeployment": patch_handler(
         ("restApiId", "deploymentId"), S.update_deployment, _DEPLOYMENT_PATCHES, deployment_shape
     ),
     "DeleteAuthorizer": delete(_AUTHORIZER, S.delete_authorizer),
     "PutMethodResponse": put_method_response,
     "GetMethodResponse": get(_RESPONSE, S.get_method_response, method_response_shape),
-    "UpdateMethodResponse": patch(
+    "UpdateMethodResponse": patch_handler(
         _RESPONSE, S.update_method_response, _METHOD_RESPONSE_PATCHES, method_response_shape
     ),
     "DeleteMethodResponse": delete(_RESPONSE, S.delete_method_response),
     "PutIntegrationResponse": put_integration_response,
     "GetIntegrationResponse": get(_RESPONSE, S.get_integration_response, integration_response_shape),
-    "UpdateIntegrationResponse": patch(
+    "UpdateIntegrationResponse": patch_handler(
         _RESPONSE, S.update_integration_response, _INTEGRATION_RESPONSE_PATCHES, integration_response_shape
     ),
     "DeleteIntegrationResponse": delete(_RESPONSE, S.delete_integration_response),

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from lambdabox.api.apigateway.common import Output, Params, date, delete, get, present
-from lambdabox.api.apigateway.patch import Field, Member, Spec, Values, boolean, patched
+from lambdabox.api.apigateway.patch import Field, Member, Spec, Values, boolean, patch_handler
 from lambdabox.core.apigateway.http_apis import bad_request
 from lambdabox.core.apigateway.models import ApiKey, PlanStage, Quota, Throttle, UsagePlan
 from lambdabox.core.apigateway.usage_plans import UsagePlanService
@@ -148,28 +147,18 @@ _PLAN_PATCHES: dict[str, Spec] = {
 }
 
 
-def update_api_key(service: UsagePlanService, params: Params) -> Output:
-    edit = partial(patched, operations=params.get("patchOperations", []), specs=_KEY_PATCHES)
-    return api_key_shape(service.update_key(params["apiKey"], edit))
-
-
-def update_usage_plan(service: UsagePlanService, params: Params) -> Output:
-    edit = partial(patched, operations=params.get("patchOperations", []), specs=_PLAN_PATCHES)
-    return usage_plan_shape(service.update_plan(params["usagePlanId"], edit))
-
-
 _PLAN_KEY = ("usagePlanId", "keyId")
 
 HANDLERS: dict[str, Handler] = {
     "CreateApiKey": create_api_key,
     "GetApiKey": get_api_key,
     "GetApiKeys": get_api_keys,
-    "UpdateApiKey": update_api_key,
+    "UpdateApiKey": patch_handler(("apiKey",), S.update_key, _KEY_PATCHES, api_key_shape),
     "DeleteApiKey": delete(("apiKey",), S.delete_key),
     "CreateUsagePlan": create_usage_plan,
     "GetUsagePlan": get(("usagePlanId",), S.get_plan, usage_plan_shape),
     "GetUsagePlans": get_usage_plans,
-    "UpdateUsagePlan": update_usage_plan,
+    "UpdateUsagePlan": patch_handler(("usagePlanId",), S.update_plan, _PLAN_PATCHES, usage_plan_shape),
     "DeleteUsagePlan": delete(("usagePlanId",), S.delete_plan),
     "CreateUsagePlanKey": create_usage_plan_key,
     "GetUsagePlanKey": get(_PLAN_KEY, S.plan_key, usage_plan_key_shape),

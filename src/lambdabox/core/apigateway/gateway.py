@@ -48,6 +48,7 @@ from lambdabox.core.apigateway.models import (
     Stage,
 )
 from lambdabox.core.apigateway.names import GatewayNames, lambda_arn_of
+from lambdabox.core.apigateway.rest_models import request_problem
 from lambdabox.core.apigateway.routing import (
     DEFAULT_ROUTE,
     Candidate,
@@ -144,6 +145,7 @@ _REST_API_ERRORS: dict[str, tuple[int, str | None, str]] = {
     "no-api-key": (403, "Forbidden", "ForbiddenException"),
     "too-many-requests": (429, "Too Many Requests", "TooManyRequestsException"),
     "quota": (429, "Limit Exceeded", "LimitExceededException"),
+    "bad-request": (400, None, "BadRequestException"),
     "unsupported-media-type": (415, "Unsupported Media Type", "UnsupportedMediaTypeException"),
     "refused": (500, "Internal server error", "InternalServerErrorException"),
     "throttled": (500, "Internal server error", "InternalServerErrorException"),
@@ -590,6 +592,15 @@ class Gateway:
             except KeyNotAdmitted as refused:
                 log.info("REST API %s request %s: %s", api.api_id, request_id, refused)
                 return rest_api_error(refused.kind, request_id)
+        problem = request_problem(
+            method,
+            {validator.validator_id: validator for validator in deployment.validators},
+            {model.name: model for model in deployment.models},
+            request,
+            match.path_parameters,
+        )
+        if problem is not None:
+            return rest_api_error("bad-request", request_id, problem)
         if integration.type == "MOCK":
             return mock_response(integration, request, match.path_parameters, request_id)
         event = build(authorized)

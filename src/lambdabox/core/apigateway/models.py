@@ -164,9 +164,30 @@ class Method:
     authorizer_id: str | None = None
     api_key_required: bool = False
     operation_name: str | None = None
-    request_parameters: dict[str, bool] = field(default_factory=dict)
+    request_parameters: dict[str, bool] = field(default_factory=dict)  # name -> required
     integration: RestIntegration | None = None
     responses: dict[str, MethodResponse] = field(default_factory=dict)
+    request_models: dict[str, str] = field(default_factory=dict)  # content type -> model name
+    request_validator_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RestModel:
+    """A JSON Schema (draft 4) a method's request body may be validated against."""
+
+    model_id: str
+    name: str
+    content_type: str = "application/json"
+    schema: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestValidator:
+    validator_id: str
+    name: str
+    validate_body: bool = False
+    validate_parameters: bool = False
 
 
 @dataclass(frozen=True)
@@ -217,6 +238,8 @@ class RestDeployment:
     description: str | None = None
     authorizers: tuple[RestAuthorizer, ...] = ()
     policy: str | None = None  # the API's resource policy when it was deployed
+    models: tuple[RestModel, ...] = ()
+    validators: tuple[RequestValidator, ...] = ()
 
 
 @dataclass(frozen=True)

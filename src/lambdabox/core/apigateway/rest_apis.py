@@ -16,14 +16,17 @@ from lambdabox.core.apigateway.models import (
     IntegrationResponse,
     Method,
     MethodResponse,
+    RequestValidator,
     Resource,
     RestApi,
     RestAuthorizer,
     RestDeployment,
     RestIntegration,
+    RestModel,
     RestStage,
 )
 from lambdabox.core.apigateway.names import GatewayNames, lambda_arn_of, new_id
+from lambdabox.core.apigateway.rest_models import check_method_references, default_models
 from lambdabox.core.apigateway.routing import ANY, METHODS
 from lambdabox.core.apigateway.store import ApiGatewayStore
 from lambdabox.errors import AwsError
@@ -56,6 +59,8 @@ class RestApiService:
             self._store.put(api.api_id, api.api_id, api)
             root = Resource(api.root_resource_id, "/")
             self._store.put(api.api_id, root.resource_id, root)
+            for model in default_models():
+                self._store.put(api.api_id, model.name, model)
         return api
 
     def get_api(self, api_id: str) -> RestApi:
@@ -140,6 +145,7 @@ class RestApiService:
         resource = self.get_resource(api_id, resource_id)
         _check_method_name(method.http_method)
         self._check_authorization(api_id, method)
+        check_method_references(self._store, api_id, method)
         if method.http_method in resource.methods:
             raise conflict("Method already exists for this resource")
         self._put_method(api_id, resource_id, method)
@@ -177,6 +183,7 @@ class RestApiService:
             if method.authorization_type in ("NONE", "AWS_IAM"):
                 method = replace(method, authorizer_id=None)
             self._check_authorization(api_id, method)
+            check_method_references(self._store, api_id, method)
             self._put_method(api_id, resource_id, method)
         return method
 
@@ -389,8 +396,16 @@ class RestApiService:
         if stage_name is not None:
             _check_stage_name(stage_name)
         authorizers = tuple(self._store.list(RestAuthorizer, api_id))
-        policy = self.get_api(api_id).policy
-        deployment = RestDeployment(new_id(6), self._now(), resources, description, authorizers, policy)
+        deployment = RestDeployment(
+            new_id(6),
+            self._now(),
+            resources,
+            description,
+            authorizers,
+            self.get_api(api_id).policy,
+            tuple(self._store.list(RestModel, api_id)),
+            tuple(self._store.list(RequestValidator, api_id)),
+        )
         with self._store.transaction():
             self._store.put(api_id, deployment.deployment_id, deployment)
             if stage_name is not None:

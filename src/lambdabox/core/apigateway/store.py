@@ -13,10 +13,12 @@ from lambdabox.core.apigateway.models import (
     GatewayAccount,
     HttpApi,
     Integration,
+    RequestValidator,
     Resource,
     RestApi,
     RestAuthorizer,
     RestDeployment,
+    RestModel,
     RestStage,
     Route,
     Stage,
@@ -38,6 +40,8 @@ Record = (
     | ApiKey
     | UsagePlan
     | GatewayAccount
+    | RestModel
+    | RequestValidator
 )
 R = TypeVar(
     "R",
@@ -55,6 +59,8 @@ R = TypeVar(
     ApiKey,
     UsagePlan,
     GatewayAccount,
+    RestModel,
+    RequestValidator,
 )
 
 
