@@ -11,8 +11,6 @@ from functools import lru_cache
 from urllib.parse import parse_qsl
 
 import orjson
-from jsonschema import Draft4Validator
-from jsonschema.exceptions import SchemaError
 
 from lambdabox.core.apigateway.http_apis import bad_request, conflict
 from lambdabox.core.apigateway.models import Method, RequestValidator, Resource, RestModel
@@ -20,6 +18,10 @@ from lambdabox.core.apigateway.names import new_id
 from lambdabox.core.apigateway.store import ApiGatewayStore
 from lambdabox.core.http.request import HttpRequest
 from lambdabox.errors import AwsError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from jsonschema import Draft4Validator
 
 _DRAFT4 = "http://json-schema.org/draft-04/schema#"
 _MODEL_NAME = re.compile(r"[A-Za-z0-9]+")
@@ -156,6 +158,9 @@ def _methods(store: ApiGatewayStore, api_id: str) -> list[tuple[Resource, Method
 def _check_schema(schema: str | None) -> None:
     if schema is None:
         return
+    from jsonschema import Draft4Validator  # loaded with the first model (~7 MB nobody else needs)
+    from jsonschema.exceptions import SchemaError
+
     try:
         Draft4Validator.check_schema(orjson.loads(schema))
     except (orjson.JSONDecodeError, SchemaError) as error:
@@ -214,4 +219,6 @@ def _parameter(
 
 @lru_cache(maxsize=256)
 def _validator(schema: str) -> Draft4Validator:
+    from jsonschema import Draft4Validator
+
     return Draft4Validator(orjson.loads(schema))
