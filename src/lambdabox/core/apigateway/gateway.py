@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 import orjson
 
@@ -33,16 +33,15 @@ from lambdabox.core.apigateway.authorizers import (
 )
 from lambdabox.core.apigateway.cors import apply_cors, is_preflight, preflight
 from lambdabox.core.apigateway.jwt import Forbidden, JwtValidator, Unauthorized
+from lambdabox.core.apigateway.mock import MockFailed, mock_answer
 from lambdabox.core.apigateway.models import (
     ApiKey,
     Deployment,
     HttpApi,
-    IntegrationResponse,
     Method,
     Resource,
     RestApi,
     RestDeployment,
-    RestIntegration,
     RestStage,
     Route,
     Stage,
@@ -602,7 +601,13 @@ class Gateway:
         if problem is not None:
             return rest_api_error("bad-request", request_id, problem)
         if integration.type == "MOCK":
-            return mock_response(integration, request, match.path_parameters, request_id)
+            try:
+                answer = mock_answer(integration, request, match.path_parameters)
+            except MockFailed as failed:
+                log.warning("REST API %s request %s: MOCK integration: %s", api.api_id, request_id, failed)
+                return rest_api_error(failed.kind, request_id)
+            headers = (*answer.headers, ("x-amzn-RequestId", request_id), ("x-amz-apigw-id", _apigw_id()))
+            return HttpResponse(answer.status, headers, answer.body)
         event = build(authorized)
         source_arn = self._names.execute_arn(api.api_id, f"{stage.name}/{request.method}{resource.path}")
         try:
@@ -630,69 +635,6 @@ class Gateway:
             ("X-Amzn-Trace-Id", ids.trace_root()),
         )
         return HttpResponse(response.status, (*response.headers, *extra), response.body)
-
-
-def mock_response(
-    integration: RestIntegration,
-    request: HttpRequest,
-    path_parameters: Mapping[str, str],
-    request_id: str,
-) -> HttpResponse:
-    """A MOCK integration's answer: the status its request template names (`{"statusCode": 200}`; 200
-    without one), the integration response that status selects, its header mappings and its template as
-    the body. Templates are taken as written (no VTL): the request template must be a JSON object."""
-    content_type = (request.header("content-type") or "application/json").split(";", 1)[0].strip().lower()
-    template = integration.request_templates.get(content_type)
-    if (
-        template is None
-        and integration.request_templates
-        and integration.passthrough_behavior != "WHEN_NO_MATCH"
-    ):
-        return rest_api_error("unsupported-media-type", request_id)
-    try:
-        document = orjson.loads(template) if template and template.strip() else {}
-        status = int(document.get("statusCode", 200)) if isinstance(document, dict) else None
-    except (orjson.JSONDecodeError, TypeError, ValueError):
-        status = None
-    response = _selected(integration.responses, str(status)) if status is not None else None
-    if response is None:
-        log.warning("MOCK integration: no response for the request template %r", template)
-        return rest_api_error("refused", request_id)
-    query = dict(parse_qsl(request.raw_query, keep_blank_values=True))
-    headers: list[tuple[str, str]] = []
-    for target, source in response.response_parameters.items():
-        value: str | None
-        if source.startswith("'"):
-            value = source[1:-1]
-        elif source.startswith("method.request.header."):
-            value = request.header(source[len("method.request.header.") :])
-        elif source.startswith("method.request.querystring."):
-            value = query.get(source[len("method.request.querystring.") :])
-        else:
-            value = path_parameters.get(source[len("method.request.path.") :])
-        if value is not None:
-            headers.append((target[len("method.response.header.") :], value))
-    templates = response.response_templates
-    accept = (request.header("accept") or "").split(",", 1)[0].split(";", 1)[0].strip().lower()
-    body_type = accept if accept in templates else "application/json"
-    if body_type not in templates and templates:
-        body_type = next(iter(templates))
-    body = templates.get(body_type, "")
-    extra = (("x-amzn-RequestId", request_id), ("x-amz-apigw-id", _apigw_id()))
-    return HttpResponse(
-        int(response.status_code), (("content-type", body_type), *headers, *extra), body.encode()
-    )
-
-
-def _selected(responses: Mapping[str, IntegrationResponse], status: str) -> IntegrationResponse | None:
-    """The integration response whose selection pattern matches `status`, else the default one."""
-    default = None
-    for response in responses.values():
-        if not response.selection_pattern:
-            default = default or response
-        elif re.fullmatch(response.selection_pattern, status):
-            return response
-    return default
 
 
 def with_stage_variables(uri: str, variables: Mapping[str, str]) -> str:

@@ -187,7 +187,7 @@ def request_problem(
         missing = [
             name.rsplit(".", 1)[1]
             for name, required in method.request_parameters.items()
-            if required and _parameter(name, request, query, path_parameters) is None
+            if required and request_parameter(name, request, query, path_parameters) is None
         ]
         if missing:
             return f"Missing required request parameters: [{', '.join(missing)}]"
@@ -204,9 +204,10 @@ def request_problem(
     return None
 
 
-def _parameter(
+def request_parameter(
     name: str, request: HttpRequest, query: Mapping[str, str], path_parameters: Mapping[str, str]
 ) -> str | None:
+    """The value of `method.request.header|querystring|path.<name>` in `request` (None: absent)."""
     for prefix, get in (
         ("method.request.header.", request.header),
         ("method.request.querystring.", query.get),
