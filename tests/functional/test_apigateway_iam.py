@@ -90,17 +90,7 @@ def test_rest_api_method_with_aws_iam(server: Server, users: Users, deploy: Any)
     rest = server.client("apigateway")
     function = deploy(rest_helpers.ECHO)
     api_id = rest.create_rest_api(name=unique("rest"))["id"]
-    root = rest.get_rest_api(restApiId=api_id)["rootResourceId"]
-    resource = rest.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")["id"]
-    rest.put_method(restApiId=api_id, resourceId=resource, httpMethod="ANY", authorizationType="AWS_IAM")
-    rest.put_integration(
-        restApiId=api_id,
-        resourceId=resource,
-        httpMethod="ANY",
-        type="AWS_PROXY",
-        integrationHttpMethod="POST",
-        uri=rest_helpers.invocation_uri(function),
-    )
+    rest_helpers.proxy_resource(rest, api_id, function, authorizationType="AWS_IAM")
     rest.create_deployment(restApiId=api_id, stageName="prod")
     rest_helpers.allow(server.client("lambda"), function, api_id)
 

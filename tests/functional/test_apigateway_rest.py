@@ -52,24 +52,34 @@ def allow(lambda_client: Any, name: str, api_id: str) -> None:
     )
 
 
+def proxy_resource(rest: Any, api_id: str, function: str, **method: Any) -> str:
+    """`/{proxy+}` ANY of the API → function (PutMethod's `method` arguments: no authorization unless
+    given); returns the resource's id."""
+    root = rest.get_rest_api(restApiId=api_id)["rootResourceId"]
+    resource = rest.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")["id"]
+    rest.put_method(
+        restApiId=api_id, resourceId=resource, httpMethod="ANY", **{"authorizationType": "NONE", **method}
+    )
+    rest.put_integration(
+        restApiId=api_id,
+        resourceId=resource,
+        httpMethod="ANY",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=invocation_uri(function),
+    )
+    return str(resource)
+
+
 def proxy_api(rest: Any, function: str, stage: str = "test", **deployment: Any) -> tuple[str, str]:
     """The common Lambda proxy setup: `/{proxy+}` ANY → function; returns (api id, proxy resource id)."""
     api = rest.create_rest_api(name=unique("rest"))
     api_id = api["id"]
     [root] = rest.get_resources(restApiId=api_id)["items"]
     assert root["path"] == "/" and root["id"] == api["rootResourceId"]
-    resource = rest.create_resource(restApiId=api_id, parentId=root["id"], pathPart="{proxy+}")
-    rest.put_method(restApiId=api_id, resourceId=resource["id"], httpMethod="ANY", authorizationType="NONE")
-    rest.put_integration(
-        restApiId=api_id,
-        resourceId=resource["id"],
-        httpMethod="ANY",
-        type="AWS_PROXY",
-        integrationHttpMethod="POST",
-        uri=invocation_uri(function),
-    )
+    resource = proxy_resource(rest, api_id, function)
     rest.create_deployment(restApiId=api_id, stageName=stage, **deployment)
-    return api_id, resource["id"]
+    return api_id, resource
 
 
 def call(server: Server, api_id: str, method: str, path: str, **kwargs: Any) -> urllib3.BaseHTTPResponse:

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import REGION, Server, unique
-from tests.functional.test_apigateway_rest import ACCOUNT, ECHO, allow, call, invocation_uri
+from tests.functional.test_apigateway_rest import ACCOUNT, ECHO, allow, call, invocation_uri, proxy_resource
 
 # Allows the token "allow-<anything>", denies "deny" outright, refuses "unauthorized" (401), answers a
 # policy for another method for "elsewhere", a broken context for "broken"; counts its own calls.
@@ -55,26 +55,10 @@ def rest(server: Server) -> Any:
 def guarded_api(rest: Any, lambda_client: Any, echo: str, guard: str, **authorizer: Any) -> tuple[str, str]:
     """`/{proxy+}` ANY behind a Lambda authorizer; returns (api id, authorizer id)."""
     api_id = rest.create_rest_api(name=unique("rest"))["id"]
-    [root] = rest.get_resources(restApiId=api_id)["items"]
     created = rest.create_authorizer(
         restApiId=api_id, name=unique("guard"), authorizerUri=invocation_uri(guard), **authorizer
     )
-    resource = rest.create_resource(restApiId=api_id, parentId=root["id"], pathPart="{proxy+}")
-    rest.put_method(
-        restApiId=api_id,
-        resourceId=resource["id"],
-        httpMethod="ANY",
-        authorizationType="CUSTOM",
-        authorizerId=created["id"],
-    )
-    rest.put_integration(
-        restApiId=api_id,
-        resourceId=resource["id"],
-        httpMethod="ANY",
-        type="AWS_PROXY",
-        integrationHttpMethod="POST",
-        uri=invocation_uri(echo),
-    )
+    proxy_resource(rest, api_id, echo, authorizationType="CUSTOM", authorizerId=created["id"])
     rest.create_deployment(restApiId=api_id, stageName="test", variables={"tenant": "t1"})
     allow(lambda_client, echo, api_id)
     lambda_client.add_permission(

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import Server, unique
-from tests.functional.test_apigateway_rest import ECHO, allow, call, invocation_uri
+from tests.functional.test_apigateway_rest import ECHO, allow, call, proxy_resource
 
 
 @pytest.fixture(scope="module")
@@ -22,19 +22,7 @@ def rest(server: Server) -> Any:
 def keyed_api(rest: Any, lambda_client: Any, echo: str, source: str = "HEADER") -> str:
     """`/{proxy+}` ANY requiring an API key, deployed to `prod` and `dev`."""
     api_id = rest.create_rest_api(name=unique("rest"), apiKeySource=source)["id"]
-    root = rest.get_rest_api(restApiId=api_id)["rootResourceId"]
-    resource = rest.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")["id"]
-    rest.put_method(
-        restApiId=api_id, resourceId=resource, httpMethod="ANY", authorizationType="NONE", apiKeyRequired=True
-    )
-    rest.put_integration(
-        restApiId=api_id,
-        resourceId=resource,
-        httpMethod="ANY",
-        type="AWS_PROXY",
-        integrationHttpMethod="POST",
-        uri=invocation_uri(echo),
-    )
+    proxy_resource(rest, api_id, echo, apiKeyRequired=True)
     rest.create_deployment(restApiId=api_id, stageName="prod")
     rest.create_deployment(restApiId=api_id, stageName="dev")
     allow(lambda_client, echo, api_id)
