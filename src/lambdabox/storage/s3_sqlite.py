@@ -98,7 +98,7 @@ class FileBlobWriter:
     def blob_id(self) -> str:
         return self._blob_id
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         assert self._fd is not None, "blob already sealed"
         view = memoryview(data)
         while view:
@@ -151,7 +151,7 @@ class SmallBlobWriter:
     def in_memory(self) -> bool:
         return self._file is None
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         if self._file is None and len(self._buffer) + len(data) <= INLINE_MAX:
             self._buffer += data
             return
@@ -185,7 +185,7 @@ class _Clone:
     def blob_id(self) -> str:
         return self._blob_id
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         raise RuntimeError("a cloned blob cannot be written")
 
     def seal(self) -> None:

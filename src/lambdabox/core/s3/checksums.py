@@ -18,17 +18,17 @@ from lambdabox.errors import AwsError
 
 
 class Hasher(Protocol):
-    def update(self, data: bytes, /) -> None: ...
+    def update(self, data: bytes | bytearray, /) -> None: ...
     def digest(self) -> bytes: ...
 
 
 class _Crc:
-    def __init__(self, step: Callable[[bytes, int], int], size: int) -> None:
+    def __init__(self, step: Callable[[bytes | bytearray, int], int], size: int) -> None:
         self._step = step
         self._size = size
         self._value = 0
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | bytearray) -> None:
         self._value = self._step(data, self._value)
 
     def digest(self) -> bytes:
@@ -50,7 +50,7 @@ _CRC64_TABLE = _crc64nvme_table()
 _MASK64 = 0xFFFFFFFFFFFFFFFF
 
 
-def _crc64nvme(data: bytes, value: int) -> int:
+def _crc64nvme(data: bytes | bytearray, value: int) -> int:
     """Pure Python (slow: a few MB/s); only used when a client asks for CRC64NVME."""
     crc = value ^ _MASK64
     table = _CRC64_TABLE
@@ -110,11 +110,11 @@ class Digests:
     def __init__(self, algorithms: Iterable[str]) -> None:
         self._hashers = {name: _FACTORIES[name]() for name in algorithms}
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | bytearray) -> None:
         for hasher in self._hashers.values():
             hasher.update(data)
 
-    def updaters(self) -> list[Callable[[bytes], None]]:
+    def updaters(self) -> list[Callable[[bytes | bytearray], None]]:
         """One update function per digest, to run in parallel (hashlib and zlib release the GIL)."""
         return [hasher.update for hasher in self._hashers.values()]
 

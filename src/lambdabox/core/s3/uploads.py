@@ -39,11 +39,12 @@ class Upload:
             pending, self._pending = self._pending, None
             await pending
         if self._buffer:
-            data = bytes(self._buffer)
-            self._buffer.clear()
+            # The filled buffer itself goes (no 1 MB copy per hand-off: an upload holds two buffers at
+            # the most, the one being written and the one filling).
+            data, self._buffer = self._buffer, bytearray()
             self._pending = asyncio.ensure_future(self._consume(data))
 
-    async def _consume(self, data: bytes) -> None:
+    async def _consume(self, data: bytearray) -> None:
         if len(data) <= SMALL_BYTES and self._writer.in_memory:
             self._writer.write(data)  # into memory (or the start of a spill to a file)
             for update in self._updaters:
