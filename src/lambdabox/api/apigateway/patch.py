@@ -88,19 +88,16 @@ def patched(record: T, operations: Sequence[Mapping[str, Any]], specs: Mapping[s
             elif isinstance(spec, Member):
                 whole = current if current is not None else spec.empty()
                 new = replace(whole, **{spec.member: spec.convert(_text(value, path))})
-            elif isinstance(spec, Values):
-                item = spec.convert(_text(value, path))
-                items = tuple(other for other in current if other != item)
-                new = items if op == "remove" else (*items, item)
             elif isinstance(spec, Entries):
                 new = dict(current)
                 if op == "remove":
                     new.pop(key, None)
                 else:
                     new[key] = spec.convert(_text(value, path))
-            else:
-                items = tuple(item for item in current if item != key)
-                new = items if op == "remove" else (*items, key)
+            else:  # an item of a tuple: named by the value (Values) or by the path (Items)
+                item = spec.convert(_text(value, path)) if isinstance(spec, Values) else key
+                items = tuple(other for other in current if other != item)
+                new = items if op == "remove" else (*items, item)
         except ValueError:
             raise bad_request(f"Invalid value '{value}' for patch path '{path}'") from None
         record = replace(record, **{spec.name: new})  # type: ignore[type-var]

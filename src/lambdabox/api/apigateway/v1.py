@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from functools import partial
 from typing import Any, TypeVar
 
 from lambdabox.api.apigateway.common import Output, Params, date, delete, get, items, present
@@ -228,11 +227,6 @@ def account_shape(account: GatewayAccount) -> dict[str, Any]:
 
 def get_account(service: RestApiService, params: Params) -> Output:
     return account_shape(service.get_account())
-
-
-def update_account(service: RestApiService, params: Params) -> Output:
-    edit = partial(patched, operations=params.get("patchOperations", []), specs=_ACCOUNT_PATCHES)
-    return account_shape(service.update_account(edit))
 
 
 # -- authorizers ----------------------------------------------------------------------------------------
@@ -503,7 +497,7 @@ HANDLERS: dict[str, Handler] = {
     ),
     "DeleteIntegrationResponse": delete(_RESPONSE, S.delete_integration_response),
     "GetAccount": get_account,
-    "UpdateAccount": update_account,
+    "UpdateAccount": patch_handler((), S.update_account, _ACCOUNT_PATCHES, account_shape),
     "CreateDeployment": create_deployment,
     "GetDeployments": items("items", _API, S.list_deployments, deployment_shape),
     "GetDeployment": get(("restApiId", "deploymentId"), S.get_deployment, deployment_shape),

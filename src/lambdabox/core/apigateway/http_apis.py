@@ -40,6 +40,11 @@ def not_found(message: str) -> AwsError:
     return AwsError("NotFoundException", message, 404, fields={"resourceType": message.split()[1]})
 
 
+def rest_not_found(message: str) -> AwsError:
+    """REST APIs' (apigateway v1) NotFoundException: without HTTP APIs' `resourceType` field."""
+    return AwsError("NotFoundException", message, 404)
+
+
 def conflict(message: str) -> AwsError:
     return AwsError("ConflictException", message, 409)
 

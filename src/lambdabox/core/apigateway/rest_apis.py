@@ -8,8 +8,9 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeVar
 
-from lambdabox.core.apigateway.http_apis import bad_request, conflict
+from lambdabox.core.apigateway.http_apis import bad_request, conflict, rest_not_found
 from lambdabox.core.apigateway.models import (
     ACCOUNT_RECORDS,
     GatewayAccount,
@@ -26,19 +27,14 @@ from lambdabox.core.apigateway.models import (
     RestStage,
 )
 from lambdabox.core.apigateway.names import GatewayNames, lambda_arn_of, new_id
-from lambdabox.core.apigateway.rest_models import check_method_references, default_models
+from lambdabox.core.apigateway.rest_models import api_methods, check_method_references, default_models
 from lambdabox.core.apigateway.routing import ANY, METHODS
 from lambdabox.core.apigateway.store import ApiGatewayStore
-from lambdabox.errors import AwsError
 
 _PATH_PART = re.compile(r"[A-Za-z0-9._:@~!$&'()*+,;=-]+|\{[A-Za-z0-9._-]+\+?\}")
 _STAGE_NAME = re.compile(r"[A-Za-z0-9_]{1,128}")
 _STAGE_VARIABLE_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 _STATUS_CODE = re.compile(r"[1-5]\d\d")
-
-
-def not_found(message: str) -> AwsError:
-    return AwsError("NotFoundException", message, 404)
 
 
 class RestApiService:
@@ -66,7 +62,7 @@ class RestApiService:
     def get_api(self, api_id: str) -> RestApi:
         api = self._store.get(RestApi, api_id, api_id)
         if api is None:
-            raise not_found("Invalid API identifier specified")
+            raise rest_not_found("Invalid API identifier specified")
         return api
 
     def list_apis(self) -> list[RestApi]:
@@ -97,7 +93,7 @@ class RestApiService:
         self.get_api(api_id)
         resource = self._store.get(Resource, api_id, resource_id)
         if resource is None:
-            raise not_found("Invalid Resource identifier specified")
+            raise rest_not_found("Invalid Resource identifier specified")
         return resource
 
     def create_resource(self, api_id: str, parent_id: str, path_part: str) -> Resource:
@@ -172,7 +168,7 @@ class RestApiService:
         resource = self.get_resource(api_id, resource_id)
         method = resource.methods.get(http_method.upper())
         if method is None:
-            raise not_found("Invalid Method identifier specified")
+            raise rest_not_found("Invalid Method identifier specified")
         return method
 
     def update_method(
@@ -224,7 +220,7 @@ class RestApiService:
     def get_integration(self, api_id: str, resource_id: str, http_method: str) -> RestIntegration:
         integration = self.get_method(api_id, resource_id, http_method).integration
         if integration is None:
-            raise not_found("No integration defined for method")
+            raise rest_not_found("No integration defined for method")
         return integration
 
     def delete_integration(self, api_id: str, resource_id: str, http_method: str) -> None:
@@ -238,11 +234,9 @@ class RestApiService:
     ) -> MethodResponse:
         _check_status(response.status_code)
         with self._store.transaction():
-            method = self.get_method(api_id, resource_id, http_method)
-            if response.status_code in method.responses:
+            if response.status_code in self.get_method(api_id, resource_id, http_method).responses:
                 raise conflict("Response already exists for this resource")
-            responses = {**method.responses, response.status_code: response}
-            self._put_method(api_id, resource_id, replace(method, responses=responses))
+            self._edit_method_responses(api_id, resource_id, http_method, response.status_code, response)
         return response
 
     def get_method_response(
@@ -250,7 +244,7 @@ class RestApiService:
     ) -> MethodResponse:
         response = self.get_method(api_id, resource_id, http_method).responses.get(status_code)
         if response is None:
-            raise not_found("Invalid Response status code specified")
+            raise rest_not_found("Invalid Response status code specified")
         return response
 
     def update_method_response(
@@ -263,9 +257,7 @@ class RestApiService:
     ) -> MethodResponse:
         with self._store.transaction():
             response = change(self.get_method_response(api_id, resource_id, http_method, status_code))
-            method = self.get_method(api_id, resource_id, http_method)
-            responses = {**method.responses, status_code: response}
-            self._put_method(api_id, resource_id, replace(method, responses=responses))
+            self._edit_method_responses(api_id, resource_id, http_method, status_code, response)
         return response
 
     def delete_method_response(
@@ -273,19 +265,30 @@ class RestApiService:
     ) -> None:
         with self._store.transaction():
             self.get_method_response(api_id, resource_id, http_method, status_code)
-            method = self.get_method(api_id, resource_id, http_method)
-            responses = {k: v for k, v in method.responses.items() if k != status_code}
-            self._put_method(api_id, resource_id, replace(method, responses=responses))
+            self._edit_method_responses(api_id, resource_id, http_method, status_code, None)
+
+    def _edit_method_responses(
+        self,
+        api_id: str,
+        resource_id: str,
+        http_method: str,
+        status_code: str,
+        response: MethodResponse | None,
+    ) -> None:
+        """The method's response for `status_code` set to `response` (None: removed)."""
+        method = self.get_method(api_id, resource_id, http_method)
+        self._put_method(
+            api_id, resource_id, replace(method, responses=_with(method.responses, status_code, response))
+        )
 
     def put_integration_response(
         self, api_id: str, resource_id: str, http_method: str, response: IntegrationResponse
     ) -> IntegrationResponse:
         with self._store.transaction():
             declared = self.get_method_response(api_id, resource_id, http_method, response.status_code)
-            integration = self.get_integration(api_id, resource_id, http_method)
+            self.get_integration(api_id, resource_id, http_method)
             _check_integration_response(response, declared)
-            responses = {**integration.responses, response.status_code: response}
-            self._put_integration(api_id, resource_id, http_method, replace(integration, responses=responses))
+            self._edit_integration_responses(api_id, resource_id, http_method, response.status_code, response)
         return response
 
     def get_integration_response(
@@ -293,7 +296,7 @@ class RestApiService:
     ) -> IntegrationResponse:
         response = self.get_integration(api_id, resource_id, http_method).responses.get(status_code)
         if response is None:
-            raise not_found("Invalid Response status code specified")
+            raise rest_not_found("Invalid Response status code specified")
         return response
 
     def update_integration_response(
@@ -308,9 +311,7 @@ class RestApiService:
             response = change(self.get_integration_response(api_id, resource_id, http_method, status_code))
             declared = self.get_method_response(api_id, resource_id, http_method, status_code)
             _check_integration_response(response, declared)
-            integration = self.get_integration(api_id, resource_id, http_method)
-            responses = {**integration.responses, status_code: response}
-            self._put_integration(api_id, resource_id, http_method, replace(integration, responses=responses))
+            self._edit_integration_responses(api_id, resource_id, http_method, status_code, response)
         return response
 
     def delete_integration_response(
@@ -318,9 +319,20 @@ class RestApiService:
     ) -> None:
         with self._store.transaction():
             self.get_integration_response(api_id, resource_id, http_method, status_code)
-            integration = self.get_integration(api_id, resource_id, http_method)
-            responses = {k: v for k, v in integration.responses.items() if k != status_code}
-            self._put_integration(api_id, resource_id, http_method, replace(integration, responses=responses))
+            self._edit_integration_responses(api_id, resource_id, http_method, status_code, None)
+
+    def _edit_integration_responses(
+        self,
+        api_id: str,
+        resource_id: str,
+        http_method: str,
+        status_code: str,
+        response: IntegrationResponse | None,
+    ) -> None:
+        """The integration's response for `status_code` set to `response` (None: removed)."""
+        integration = self.get_integration(api_id, resource_id, http_method)
+        responses = _with(integration.responses, status_code, response)
+        self._put_integration(api_id, resource_id, http_method, replace(integration, responses=responses))
 
     def _put_integration(
         self, api_id: str, resource_id: str, http_method: str, integration: RestIntegration
@@ -350,7 +362,7 @@ class RestApiService:
         self.get_api(api_id)
         authorizer = self._store.get(RestAuthorizer, api_id, authorizer_id)
         if authorizer is None:
-            raise not_found("Invalid authorizer identifier specified")
+            raise rest_not_found("Invalid authorizer identifier specified")
         return authorizer
 
     def list_authorizers(self, api_id: str) -> list[RestAuthorizer]:
@@ -368,13 +380,12 @@ class RestApiService:
 
     def delete_authorizer(self, api_id: str, authorizer_id: str) -> None:
         authorizer = self.get_authorizer(api_id, authorizer_id)
-        for resource in self._store.list(Resource, api_id):
-            for method in resource.methods.values():
-                if method.authorizer_id == authorizer_id:
-                    raise bad_request(
-                        f"Cannot delete authorizer '{authorizer.name}', is referenced in method: "
-                        f"{method.http_method} {resource.path}"
-                    )
+        for resource, method in api_methods(self._store, api_id):
+            if method.authorizer_id == authorizer_id:
+                raise bad_request(
+                    f"Cannot delete authorizer '{authorizer.name}', is referenced in method: "
+                    f"{method.http_method} {resource.path}"
+                )
         self._store.delete(RestAuthorizer, api_id, authorizer_id)
 
     # -- deployments and stages -----------------------------------------------------------------------
@@ -433,7 +444,7 @@ class RestApiService:
         self.get_api(api_id)
         deployment = self._store.get(RestDeployment, api_id, deployment_id)
         if deployment is None:
-            raise not_found("Invalid Deployment identifier specified")
+            raise rest_not_found("Invalid Deployment identifier specified")
         return deployment
 
     def update_deployment(
@@ -458,7 +469,7 @@ class RestApiService:
         self.get_api(api_id)
         stage = self._store.get(RestStage, api_id, name)
         if stage is None:
-            raise not_found("Invalid Stage identifier specified")
+            raise rest_not_found("Invalid Stage identifier specified")
         return stage
 
     def list_stages(self, api_id: str, deployment_id: str | None = None) -> list[RestStage]:
@@ -504,6 +515,16 @@ def _check_integration(integration: RestIntegration) -> None:
         raise bad_request("AWS ARN for integration must contain path or action")
     if not 50 <= integration.timeout_ms <= 29000:
         raise bad_request("Timeout should be between 50 ms and 29000 ms")
+
+
+R = TypeVar("R")
+
+
+def _with(responses: dict[str, R], status_code: str, response: R | None) -> dict[str, R]:
+    """`responses` with the one for `status_code` set to `response` (in its place), or without it (None)."""
+    if response is None:
+        return {code: other for code, other in responses.items() if code != status_code}
+    return {**responses, status_code: response}
 
 
 def _check_status(status_code: str) -> None:

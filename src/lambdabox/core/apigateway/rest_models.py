@@ -12,12 +12,11 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from lambdabox.core.apigateway.http_apis import bad_request, conflict
+from lambdabox.core.apigateway.http_apis import bad_request, conflict, rest_not_found
 from lambdabox.core.apigateway.models import Method, RequestValidator, Resource, RestModel
 from lambdabox.core.apigateway.names import new_id
 from lambdabox.core.apigateway.store import ApiGatewayStore
 from lambdabox.core.http.request import HttpRequest
-from lambdabox.errors import AwsError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,10 +51,6 @@ def default_models() -> list[RestModel]:
     ]
 
 
-def _not_found(message: str) -> AwsError:
-    return AwsError("NotFoundException", message, 404)
-
-
 class RestModelService:
     """Models and request validators of REST APIs; `api_exists(api_id)` raises for an unknown API."""
 
@@ -80,7 +75,7 @@ class RestModelService:
         self._api_exists(api_id)
         model = self._store.get(RestModel, api_id, name)
         if model is None:
-            raise _not_found("Invalid model name specified")
+            raise rest_not_found("Invalid model name specified")
         return model
 
     def list_models(self, api_id: str) -> list[RestModel]:
@@ -96,7 +91,7 @@ class RestModelService:
 
     def delete_model(self, api_id: str, name: str) -> None:
         self.get_model(api_id, name)
-        for resource, method in _methods(self._store, api_id):
+        for resource, method in api_methods(self._store, api_id):
             if name in method.request_models.values():
                 raise bad_request(
                     f"Cannot delete model '{name}', is referenced in method request: "
@@ -115,7 +110,7 @@ class RestModelService:
         self._api_exists(api_id)
         validator = self._store.get(RequestValidator, api_id, validator_id)
         if validator is None:
-            raise _not_found("Invalid Request Validator identifier specified")
+            raise rest_not_found("Invalid Request Validator identifier specified")
         return validator
 
     def list_validators(self, api_id: str) -> list[RequestValidator]:
@@ -132,7 +127,7 @@ class RestModelService:
 
     def delete_validator(self, api_id: str, validator_id: str) -> None:
         self.get_validator(api_id, validator_id)
-        for resource, method in _methods(self._store, api_id):
+        for resource, method in api_methods(self._store, api_id):
             if method.request_validator_id == validator_id:
                 raise bad_request(
                     f"Cannot delete request validator '{validator_id}', is referenced in method: "
@@ -151,7 +146,8 @@ def check_method_references(store: ApiGatewayStore, api_id: str, method: Method)
             raise bad_request(f"Invalid model identifier specified: {name}")
 
 
-def _methods(store: ApiGatewayStore, api_id: str) -> list[tuple[Resource, Method]]:
+def api_methods(store: ApiGatewayStore, api_id: str) -> list[tuple[Resource, Method]]:
+    """Every method of the API, with its resource (what may refer to an authorizer, validator or model)."""
     return [(r, m) for r in store.list(Resource, api_id) for m in r.methods.values()]
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from lambdabox.core.apigateway.http_apis import bad_request, conflict
+from lambdabox.core.apigateway.http_apis import bad_request, conflict, rest_not_found
 from lambdabox.core.apigateway.models import (
     ACCOUNT_RECORDS,
     ApiKey,
@@ -26,14 +26,9 @@ from lambdabox.core.apigateway.models import (
 from lambdabox.core.apigateway.names import new_id
 from lambdabox.core.apigateway.store import ApiGatewayStore
 from lambdabox.core.apigateway.throttle import Buckets
-from lambdabox.errors import AwsError
 
 PERIODS = ("DAY", "WEEK", "MONTH")
 _KEY_ALPHABET = string.ascii_letters + string.digits
-
-
-def _not_found(message: str) -> AwsError:
-    return AwsError("NotFoundException", message, 404)
 
 
 class UsagePlanService:
@@ -54,7 +49,7 @@ class UsagePlanService:
     def get_key(self, key_id: str) -> ApiKey:
         key = self._store.get(ApiKey, ACCOUNT_RECORDS, key_id)
         if key is None:
-            raise _not_found("Invalid API Key identifier specified")
+            raise rest_not_found("Invalid API Key identifier specified")
         return key
 
     def list_keys(self, name_query: str | None = None, customer_id: str | None = None) -> list[ApiKey]:
@@ -103,7 +98,7 @@ class UsagePlanService:
     def get_plan(self, plan_id: str) -> UsagePlan:
         plan = self._store.get(UsagePlan, ACCOUNT_RECORDS, plan_id)
         if plan is None:
-            raise _not_found("Invalid Usage Plan ID specified")
+            raise rest_not_found("Invalid Usage Plan ID specified")
         return plan
 
     def list_plans(self, key_id: str | None = None) -> list[UsagePlan]:
@@ -155,7 +150,7 @@ class UsagePlanService:
 
     def plan_key(self, plan_id: str, key_id: str) -> ApiKey:
         if key_id not in self.get_plan(plan_id).key_ids:
-            raise _not_found("Invalid Usage Plan Key identifier specified")
+            raise rest_not_found("Invalid Usage Plan Key identifier specified")
         return self.get_key(key_id)
 
     def plan_keys(self, plan_id: str, name_query: str | None = None) -> list[ApiKey]:
