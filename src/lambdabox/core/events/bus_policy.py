@@ -9,13 +9,10 @@ from typing import Any
 
 import orjson
 
+from lambdabox.core.events.names import invalid
 from lambdabox.errors import AwsError
 
 VERSION = "2012-10-17"
-
-
-def _invalid(message: str, code: str = "ValidationException") -> AwsError:
-    return AwsError(code, message)
 
 
 def with_policy(text: str) -> str:
@@ -23,9 +20,9 @@ def with_policy(text: str) -> str:
     try:
         document = orjson.loads(text)
     except orjson.JSONDecodeError:
-        raise _invalid("This policy contains invalid Json") from None
+        raise invalid("This policy contains invalid Json") from None
     if not isinstance(document, dict) or not isinstance(document.get("Statement"), list | dict):
-        raise _invalid("This policy contains invalid Json")
+        raise invalid("This policy contains invalid Json")
     return text
 
 
@@ -39,11 +36,11 @@ def with_statement(
 ) -> str:
     """`current` with the statement of `statement_id` added (or replaced)."""
     if principal is None:
-        raise _invalid("Parameter Principal must be specified.")
+        raise invalid("Parameter Principal must be specified.")
     if statement_id is None:
-        raise _invalid("Parameter StatementId must be specified.")
+        raise invalid("Parameter StatementId must be specified.")
     if action != "events:PutEvents":
-        raise _invalid("Provided value in parameter 'action' is not supported.")
+        raise invalid("Provided value in parameter 'action' is not supported.")
     statement: dict[str, Any] = {
         "Sid": statement_id,
         "Effect": "Allow",
@@ -53,12 +50,12 @@ def with_statement(
     }
     if condition is not None:
         if principal != "*":
-            raise _invalid(
-                "Value of the parameter 'principal' must be '*' when the parameter 'condition' is set.",
+            raise AwsError(
                 "InvalidParameterValue",
+                "Value of the parameter 'principal' must be '*' when the parameter 'condition' is set.",
             )
         if condition["Type"] != "StringEquals" or condition["Key"] != "aws:PrincipalOrgID":
-            raise _invalid(
+            raise invalid(
                 "Only the condition type StringEquals with the key aws:PrincipalOrgID is supported."
             )
         statement["Condition"] = {condition["Type"]: {condition["Key"]: condition["Value"]}}
@@ -71,7 +68,7 @@ def without_statement(current: str | None, statement_id: str | None) -> str | No
     if current is None:
         raise AwsError("ResourceNotFoundException", "EventBus does not have a policy.")
     if statement_id is None:
-        raise _invalid("Parameter StatementId must be specified.")
+        raise invalid("Parameter StatementId must be specified.")
     statements = _statements(current)
     left = [s for s in statements if s.get("Sid") != statement_id]
     if len(left) == len(statements):

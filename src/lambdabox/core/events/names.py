@@ -17,6 +17,11 @@ _RULE_ARN = re.compile(
 )
 
 
+def invalid(message: str) -> AwsError:
+    """EventBridge's ValidationException."""
+    return AwsError("ValidationException", message)
+
+
 def bus_not_found(name: str) -> AwsError:
     return AwsError("ResourceNotFoundException", f"Event bus {name} does not exist.")
 

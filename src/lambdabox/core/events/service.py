@@ -14,7 +14,7 @@ from lambdabox.core.clock import Clock
 from lambdabox.core.events import bus_policy
 from lambdabox.core.events.delivery import Delivery
 from lambdabox.core.events.models import DEFAULT_BUS, EventBus, Rule, RuleState, Target, iso_time
-from lambdabox.core.events.names import EventsNames, bus_not_found, rule_not_found
+from lambdabox.core.events.names import EventsNames, bus_not_found, invalid, rule_not_found
 from lambdabox.core.events.patterns import compile_pattern
 from lambdabox.core.events.schedule import parse_schedule
 from lambdabox.core.events.store import EventsStore
@@ -31,10 +31,6 @@ _ROLE_SERVICES = frozenset(
     ["batch", "codebuild", "codepipeline", "ecs", "events", "firehose", "glue", "inspector", "kinesis",
      "redshift", "sagemaker", "ssm", "ssm-incidents", "states"]
 )  # fmt: skip
-
-
-def _invalid(message: str) -> AwsError:
-    return AwsError("ValidationException", message)
 
 
 def limit_exceeded() -> AwsError:
@@ -129,7 +125,7 @@ class EventsService:
         if event_source is not None:
             raise AwsError("ResourceNotFoundException", f"Event source {event_source} does not exist.")
         if "/" in name:
-            raise _invalid("Event bus name must not contain '/'.")
+            raise invalid("Event bus name must not contain '/'.")
         with self._store.transaction():
             if self._store.get_bus(name) is not None:
                 raise AwsError("ResourceAlreadyExistsException", f"Event bus {name} already exists.")
@@ -154,7 +150,7 @@ class EventsService:
         """PutPermission: a whole policy (`policy`), or one statement added or replaced."""
         if policy is not None:
             if any(value is not None for value in (action, principal, statement_id, condition)):
-                raise _invalid("Policy cannot be combined with Action, Principal, StatementId or Condition.")
+                raise invalid("Policy cannot be combined with Action, Principal, StatementId or Condition.")
             self._change_bus(bus_name, lambda bus: replace(bus, policy=bus_policy.with_policy(policy)))
             return
         self._change_bus(
@@ -188,7 +184,7 @@ class EventsService:
 
     def delete_bus(self, name: str) -> None:
         if name == DEFAULT_BUS:
-            raise _invalid("Cannot delete event bus default.")
+            raise invalid("Cannot delete event bus default.")
         self._store.delete_bus(name)
         self._on_schedule_change()
 
@@ -217,10 +213,10 @@ class EventsService:
     ) -> str:
         bus = self.bus(bus_name).name
         if event_pattern is None and schedule is None:
-            raise _invalid("Parameter(s) EventPattern or ScheduleExpression must be specified.")
+            raise invalid("Parameter(s) EventPattern or ScheduleExpression must be specified.")
         if schedule is not None:
             if bus != DEFAULT_BUS:
-                raise _invalid("ScheduleExpression is supported only on the default event bus.")
+                raise invalid("ScheduleExpression is supported only on the default event bus.")
             parse_schedule(schedule)
         if event_pattern is not None:
             compile_pattern(event_pattern)
@@ -266,7 +262,7 @@ class EventsService:
             if self._store.get_rule(bus, name) is None:
                 return  # deleting a rule that does not exist succeeds
             if self._store.list_targets(bus, name):
-                raise _invalid("Rule can't be deleted since it has targets.")
+                raise invalid("Rule can't be deleted since it has targets.")
             self._store.delete_rule(bus, name)
         self._on_schedule_change()
 
@@ -284,11 +280,11 @@ class EventsService:
         for target in targets:
             parts = target.arn.split(":")
             if len(parts) < 6 or parts[0] != "arn" or not parts[2]:
-                raise _invalid(
+                raise invalid(
                     f"Parameter {target.arn} is not valid. Reason: Provided Arn is not in correct format."
                 )
             if parts[2] in _ROLE_SERVICES and target.role_arn is None:
-                raise _invalid(f"RoleArn is required for target {target.arn}.")
+                raise invalid(f"RoleArn is required for target {target.arn}.")
             check_target(target)
         with self._store.transaction():
             rule = self.rule(rule_name, bus_name)
@@ -330,7 +326,7 @@ class EventsService:
     # -- events ----------------------------------------------------------------------------------------
     def put_events(self, entries: Sequence[EventEntry]) -> list[EntryResult]:
         if sum(entry.size() for entry in entries) > MAX_PUT_EVENTS_BYTES:
-            raise _invalid("Total size of the entries in the request is over the limit.")
+            raise invalid("Total size of the entries in the request is over the limit.")
         return [self._put_event(entry) for entry in entries]
 
     def _put_event(self, entry: EventEntry) -> EntryResult:
@@ -395,5 +391,5 @@ class EventsService:
             event = None
         required = ("id", "account", "source", "time", "region", "detail-type")
         if not isinstance(event, dict) or any(key not in event for key in required):
-            raise _invalid("Parameter Event is not valid.")
+            raise invalid("Parameter Event is not valid.")
         return compiled.matches(event)

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from lambdabox.core.events.models import Target, iso_time
-from lambdabox.errors import AwsError
+from lambdabox.core.events.names import invalid
 
 _PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 _PLACEHOLDER = re.compile(r"<([^<>\s]+)>")
@@ -30,10 +30,6 @@ PREDEFINED_VARIABLES = (
     *JSON_ONLY_VARIABLES,
 )
 _MISSING = object()
-
-
-def _invalid(message: str) -> AwsError:
-    return AwsError("ValidationException", message)
 
 
 def _steps(path: str) -> list[str | int] | None:
@@ -68,29 +64,29 @@ def check_target(target: Target) -> None:
     """Refuse a target's input settings as PutTargets does."""
     given = [target.input is not None, target.input_path is not None, target.input_transformer is not None]
     if sum(given) > 1:
-        raise _invalid(
+        raise invalid(
             f"Only one of Input, InputPath, or InputTransformer must be provided for target {target.id}."
         )
     if target.input is not None:
         try:
             orjson.loads(target.input)
         except orjson.JSONDecodeError:
-            raise _invalid(f"JSON syntax error in input for target {target.id}") from None
+            raise invalid(f"JSON syntax error in input for target {target.id}") from None
     if target.input_path is not None and _steps(target.input_path) is None:
-        raise _invalid(f"InputPath for target {target.id} is invalid.")
+        raise invalid(f"InputPath for target {target.id} is invalid.")
     transformer = target.input_transformer
     if transformer is None:
         return
     if any(_steps(path) is None for path in transformer.paths.values()):
-        raise _invalid(f"InputPath for target {target.id} is invalid.")
+        raise invalid(f"InputPath for target {target.id} is invalid.")
     json_object = transformer.template.strip().startswith("{")
     for name in _PLACEHOLDER.findall(transformer.template):
         if name in transformer.paths:
             continue
         if name not in PREDEFINED_VARIABLES:
-            raise _invalid(f"InputTemplate for target {target.id} contains invalid placeholder {name}.")
+            raise invalid(f"InputTemplate for target {target.id} contains invalid placeholder {name}.")
         if name in JSON_ONLY_VARIABLES and not json_object:
-            raise _invalid(
+            raise invalid(
                 f"InputTemplate for target {target.id} contains placeholder {name} valid only for JSON template."
             )
 
