@@ -592,11 +592,7 @@ class Gateway:
                 log.info("REST API %s request %s: %s", api.api_id, request_id, refused)
                 return rest_api_error(refused.kind, request_id)
         problem = request_problem(
-            method,
-            {validator.validator_id: validator for validator in deployment.validators},
-            {model.name: model for model in deployment.models},
-            request,
-            match.path_parameters,
+            method, deployment.validators, deployment.models, request, match.path_parameters
         )
         if problem is not None:
             return rest_api_error("bad-request", request_id, problem)

@@ -5,7 +5,7 @@ model for its content type. Every REST API starts with the models `Empty` and `E
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from urllib.parse import parse_qsl
@@ -169,13 +169,16 @@ def _check_schema(schema: str | None) -> None:
 # -- the data plane's check -------------------------------------------------------------------------------
 def request_problem(
     method: Method,
-    validators: Mapping[str, RequestValidator],
-    models: Mapping[str, RestModel],
+    validators: Sequence[RequestValidator],
+    models: Sequence[RestModel],
     request: HttpRequest,
     path_parameters: Mapping[str, str],
 ) -> str | None:
-    """What a method's request validator finds wrong with `request` (API Gateway's message), or None."""
-    validator = validators.get(method.request_validator_id or "")
+    """What a method's request validator (one of the deployed `validators`) finds wrong with `request`
+    (API Gateway's message), or None."""
+    if method.request_validator_id is None:
+        return None
+    validator = next((v for v in validators if v.validator_id == method.request_validator_id), None)
     if validator is None:
         return None
     if validator.validate_parameters:
@@ -189,7 +192,8 @@ def request_problem(
             return f"Missing required request parameters: [{', '.join(missing)}]"
     if validator.validate_body:
         content_type = (request.header("content-type") or "application/json").split(";", 1)[0].strip().lower()
-        model = models.get(method.request_models.get(content_type, ""))
+        name = method.request_models.get(content_type)
+        model = next((model for model in models if model.name == name), None)
         if model is not None and model.schema is not None:
             try:
                 body = orjson.loads(request.body or b"null")
