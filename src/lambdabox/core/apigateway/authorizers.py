@@ -24,7 +24,7 @@ from lambdabox.core.apigateway.jwt import Forbidden, JwtValidator, Unauthorized,
 from lambdabox.core.apigateway.models import Authorizer, RestAuthorizer, Route
 from lambdabox.core.apigateway.rest_apis import REST_SOURCES, identity_sources
 from lambdabox.core.http.request import HttpRequest
-from lambdabox.core.iam.policy import document_allows, document_denies
+from lambdabox.core.iam.policy import Decision, document_decision
 
 
 class AuthorizerFailed(Exception):
@@ -76,15 +76,21 @@ def identity_values(
     return values
 
 
+def policy_decision(policy: Any, route_arn: str) -> Decision:
+    """How an authorizer's IAM policy decides `execute-api:Invoke` on `route_arn` (an explicit Deny
+    wins), by the IAM policy engine: wildcards, NotAction / NotResource, conditions."""
+    if not isinstance(policy, dict):
+        return Decision.IMPLICIT_DENY
+    return document_decision(policy, "execute-api:Invoke", route_arn)
+
+
 def policy_allows(policy: Any, route_arn: str) -> bool:
-    """Does an authorizer's IAM policy allow `execute-api:Invoke` on `route_arn` (an explicit Deny wins)?
-    Evaluated by the IAM policy engine: wildcards, NotAction / NotResource, conditions."""
-    return isinstance(policy, dict) and document_allows(policy, "execute-api:Invoke", route_arn)
+    return policy_decision(policy, route_arn) is Decision.ALLOW
 
 
 def policy_denies(policy: Any, route_arn: str) -> bool:
-    """Does an authorizer's IAM policy explicitly deny `execute-api:Invoke` on `route_arn`?"""
-    return isinstance(policy, dict) and document_denies(policy, "execute-api:Invoke", route_arn)
+    """Does the policy deny outright (not merely not allow)?"""
+    return policy_decision(policy, route_arn) is Decision.EXPLICIT_DENY
 
 
 class ExplicitlyDenied(Forbidden):
@@ -218,9 +224,10 @@ class RouteAuthorizer:
             payload,
             simple=False,
         )
-        if policy_denies(answer.policy, method_arn):
+        decision = policy_decision(answer.policy, method_arn)
+        if decision is Decision.EXPLICIT_DENY:
             raise ExplicitlyDenied("the authorizer's policy denies the method")
-        if not policy_allows(answer.policy, method_arn):
+        if decision is not Decision.ALLOW:
             raise Forbidden("the authorizer's policy does not allow the method")
         for name, value in answer.context.items():
             if isinstance(value, dict | list) or value is None:

@@ -64,7 +64,7 @@ from lambdabox.core.http.payload_v2 import event_v2, iam_authorizer, response_v2
 from lambdabox.core.http.request import HttpRequest, HttpResponse, MalformedResponse
 from lambdabox.core.iam.actions import Check
 from lambdabox.core.iam.authorizer import Authorizer
-from lambdabox.core.iam.policy import ALLOWED, Decision, Outcome, document_denies
+from lambdabox.core.iam.policy import ALLOWED, Decision, Outcome, document_decision
 from lambdabox.core.identity import AccessKey
 from lambdabox.core.invoke import InvokeService
 from lambdabox.core.models import InvocationResult
@@ -310,8 +310,12 @@ class Gateway:
         check = Check("execute-api:Invoke", arn, policy=policy)
         keys = self._iam.request_keys(principal, source_ip)
         if principal.is_root or deny_only:
-            denied = policy is not None and document_denies(policy, check.action, arn, keys)
-            outcome = Outcome(Decision.EXPLICIT_DENY) if denied else ALLOWED
+            decision = (
+                Decision.IMPLICIT_DENY
+                if policy is None
+                else document_decision(policy, check.action, arn, keys)
+            )
+            outcome = Outcome(Decision.EXPLICIT_DENY) if decision is Decision.EXPLICIT_DENY else ALLOWED
         else:
             outcome = self._iam.decide(principal, check, keys)
         if not outcome.allowed:

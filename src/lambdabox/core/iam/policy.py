@@ -633,21 +633,16 @@ def evaluate(
     return ALLOWED
 
 
-def document_allows(
+def document_decision(
     document: Mapping[str, Any] | str, action: str, resource: str, keys: Keys | None = None
-) -> bool:
-    """Does one identity-based policy document, on its own, allow `action` on `resource` (an explicit Deny
-    in it wins)? For policies that are not an IAM principal's: a Lambda authorizer's output, for example."""
+) -> Decision:
+    """How one policy document, on its own, decides `action` on `resource` (an explicit Deny wins). For
+    policies that are not an IAM principal's: a Lambda authorizer's output, an API's resource policy."""
     policy = compile_policy(document)
     request = Request(ANONYMOUS, action, resource, keys or {})
-    return not policy.denies(request) and policy.allows(request)
-
-
-def document_denies(
-    document: Mapping[str, Any] | str, action: str, resource: str, keys: Keys | None = None
-) -> bool:
-    """Does one policy document, on its own, explicitly deny `action` on `resource`?"""
-    return compile_policy(document).denies(Request(ANONYMOUS, action, resource, keys or {}))
+    if policy.denies(request):
+        return Decision.EXPLICIT_DENY
+    return Decision.ALLOW if policy.allows(request) else Decision.IMPLICIT_DENY
 
 
 def _names_session(resource: Policy | None, request: Request) -> bool:

@@ -14,7 +14,7 @@ from lambdabox.core.iam.policy import (
     Request,
     compile_policy,
     condition,
-    document_allows,
+    document_decision,
     evaluate,
     principal_of,
     service_principal,
@@ -367,7 +367,9 @@ def test_a_documents_own_decision() -> None:
             deny("execute-api:Invoke", "arn:aws:execute-api:us-east-1:1:api/prod/DELETE/*"),
         ],
     }
-    assert document_allows(document, "execute-api:Invoke", route)
-    assert document_allows(document, "EXECUTE-API:invoke", route)
-    assert not document_allows(document, "execute-api:Invoke", route.replace("GET", "DELETE"))
-    assert not document_allows(document, "execute-api:Invoke", route.replace("prod", "test"))
+    assert document_decision(document, "execute-api:Invoke", route) is Decision.ALLOW
+    assert document_decision(document, "EXECUTE-API:invoke", route) is Decision.ALLOW
+    delete = route.replace("GET", "DELETE")
+    assert document_decision(document, "execute-api:Invoke", delete) is Decision.EXPLICIT_DENY
+    other_stage = route.replace("prod", "test")
+    assert document_decision(document, "execute-api:Invoke", other_stage) is Decision.IMPLICIT_DENY
