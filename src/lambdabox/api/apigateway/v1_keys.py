@@ -135,14 +135,21 @@ _KEY_PATCHES: dict[str, Spec] = {
     "/enabled": Field("enabled", boolean),
     "/customerId": Field("customer_id", removable=True),
 }
+
+
+def _no_quota() -> Quota:
+    """What a plan without a quota gets when a patch sets one of its members first."""
+    return Quota(0, "DAY")
+
+
 _PLAN_PATCHES: dict[str, Spec] = {
     "/name": Field("name"),
     "/description": Field("description", removable=True),
     "/throttle/rateLimit": Member("throttle", "rate_limit", Throttle, float),
     "/throttle/burstLimit": Member("throttle", "burst_limit", Throttle, int),
-    "/quota/limit": Member("quota", "limit", lambda: Quota(0, "DAY"), int),
-    "/quota/offset": Member("quota", "offset", lambda: Quota(0, "DAY"), int),
-    "/quota/period": Member("quota", "period", lambda: Quota(0, "DAY")),
+    "/quota/limit": Member("quota", "limit", _no_quota, int),
+    "/quota/offset": Member("quota", "offset", _no_quota, int),
+    "/quota/period": Member("quota", "period", _no_quota),
     "/apiStages": Values("api_stages", _plan_stage),
 }
 
