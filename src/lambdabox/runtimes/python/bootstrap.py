@@ -304,13 +304,14 @@ def run_loop(client: RuntimeClient, request_handler: Handler, config: RuntimeCon
     wait_next_invocation = client.wait_next_invocation
     set_request = lambdabox_logging.set_request
     environ = os.environ
+    trace_id_now = lambdabox_context.environ_reader(_TRACE_ID_ENV)
     while True:
         request = wait_next_invocation()
         set_request(request.invoke_id, request.tenant_id)
         trace_id = request.x_amzn_trace_id
         if trace_id is not None:
             environ[_TRACE_ID_ENV] = trace_id
-        elif _TRACE_ID_ENV in environ:
+        elif trace_id_now()[0] is not None:
             del environ[_TRACE_ID_ENV]
         handle_event_request(client, request_handler, request, config)
 

@@ -9,12 +9,43 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, TypeVar
 
     _T = TypeVar("_T")
 
 # Fields of ``clientContext.w3c`` surfaced by ``LambdaContext.w3c()``; non-string values are dropped.
 W3C_ALLOWED_FIELDS = ("traceparent", "tracestate", "baggage")
+
+
+def environ_reader(*names: str) -> Callable[[], list[str | None]]:
+    """A function giving ``[os.environ.get(name) for name in names]`` as they are now, for reads made at
+    every invocation: CPython's ``os.environ`` keeps its items encoded in ``_data``, and going through its
+    ``Mapping`` methods costs several times more (two raised KeyErrors for an unset name). Falls back to
+    ``os.environ.get`` where ``os.environ`` is not that object (another Python, or replaced by code)."""
+    environ = os.environ
+    data: dict[Any, Any] | None = getattr(environ, "_data", None)
+    encode = getattr(environ, "encodekey", None)
+    decode = getattr(environ, "decodevalue", None)
+    if data is None or encode is None or decode is None:
+        return lambda: [os.environ.get(name) for name in names]
+    keys = tuple(encode(name) for name in names)
+
+    def read() -> list[str | None]:
+        if os.environ is not environ:
+            return [os.environ.get(name) for name in names]
+        return [None if value is None else decode(value) for value in map(data.get, keys)]
+
+    return read
+
+
+_context_environ = environ_reader(
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+)
 
 
 class LambdaContext:
@@ -30,11 +61,13 @@ class LambdaContext:
         tenant_id: str | None = None,
     ) -> None:
         self.aws_request_id = invoke_id
-        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
-        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
-        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
-        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        (
+            self.log_group_name,
+            self.log_stream_name,
+            self.function_name,
+            self.memory_limit_in_mb,
+            self.function_version,
+        ) = _context_environ()
         self.invoked_function_arn = invoked_function_arn
         self.tenant_id = tenant_id
         self._w3c_fields = self._extract_and_strip_w3c(client_context) if client_context is not None else {}

@@ -3,23 +3,24 @@
 One keep-alive connection with TCP_NODELAY is reused for every call (opened by ``connect()`` before
 Init, so that its set-up overlaps Init instead of delaying the first GET next). A warm invocation costs one
 write and one wake-up: the POST of a result carries the following GET next behind it (HTTP/1.1
-pipelining), and the Runtime API answers both in one write once the next event is there; responses
-are parsed with ``http.client.HTTPResponse``. No timeout: GET next long-polls while the environment
-may be frozen. A dropped connection is re-opened and the call retried once. Non-2xx answers are
-fatal, as in awslambdaric: a line on stdout, then the process exits (GET next) or a RuntimeError
-propagates (POST).
+pipelining), and the Runtime API answers both in one write once the next event is there. Answers are
+parsed here, from one buffer per connection (no ``http.client``: importing it costs a process that does
+not fork from a zygote several milliseconds, and its response objects cost every invocation more than
+the rest of the client). No timeout: GET next long-polls while the environment may be frozen. A dropped
+connection is re-opened and the call retried once. Non-2xx answers are fatal, as in awslambdaric: a line
+on stdout, then the process exits (GET next) or a RuntimeError propagates (POST).
 """
 
 from __future__ import annotations
 
-import http.client
+import re
 import socket
 import sys
 import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, NoReturn
+    from typing import NoReturn
 
 API_PREFIX = "/2018-06-01/runtime"
 NEXT_PATH = API_PREFIX + "/invocation/next"
@@ -33,10 +34,23 @@ INVOCATION_ID_HEADER = "Lambda-Runtime-Invocation-Id"
 _MAX_XRAY_CAUSE_BYTES = 1024 * 1024
 _MAX_LINE = 65536
 _MAX_HEADERS = 100
+_MAX_HEAD = _MAX_LINE * 4  # a head longer than this without its blank line is refused
+_RECV_SIZE = 256 * 1024
+
+# A header value http.client would refuse to send: a line break not followed by folding whitespace.
+_illegal_header_value = re.compile(rb"\n(?![ \t])|\r(?![ \t\n])").search
+
+
+class ProtocolError(Exception):
+    """The Runtime API's answer is not HTTP/1.x as expected."""
+
+
+class ConnectionDropped(ProtocolError, ConnectionError):
+    """The Runtime API closed the connection before answering."""
+
 
 # A connection problem worth one reconnect-and-retry.
-_RETRYABLE = (OSError, http.client.HTTPException)
-_illegal_header_value = http.client._is_illegal_header_value  # type: ignore[attr-defined]
+_RETRYABLE = (OSError, ProtocolError)
 
 
 def default_user_agent() -> str:
@@ -44,87 +58,149 @@ def default_user_agent() -> str:
     return f"aws-lambda-python/{v.major}.{v.minor}.{v.micro}-lambdabox"
 
 
-_NO_MESSAGE = http.client.HTTPMessage()
+def split_address(address: str) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port``; port 80 when none) as ``http.client`` splits it."""
+    host, port = address, 80
+    colon, bracket = address.rfind(":"), address.rfind("]")
+    if colon > bracket:
+        text = address[colon + 1 :]
+        if text:
+            if not text.isdigit():
+                raise ValueError(f"nonnumeric port: '{text}'")
+            port = int(text)
+        host = address[:colon]
+    if host[:1] == "[" and host[-1:] == "]":
+        host = host[1:-1]
+    return host, port
 
 
-class _Response(http.client.HTTPResponse):
-    """An HTTPResponse whose headers land in a lower-cased dict (``header_map``) instead of going
-    through ``email.parser``, which would cost more than the rest of an invocation."""
+class Answer:
+    """One response of the Runtime API: its status, headers (lower-cased names, first value kept) and
+    body, and whether the server closes the connection after it."""
 
-    header_map: dict[str, str]
+    __slots__ = ("body", "headers", "status", "will_close")
 
-    def begin(self) -> None:
-        if self.headers is not None:
-            return
-        readline = self.fp.readline
-        while True:  # skip interim 1xx responses
-            line = readline(_MAX_LINE + 1)
-            if not line:
-                raise http.client.RemoteDisconnected("Remote end closed connection without response")
-            parts = line.split(None, 2)
-            if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-                raise http.client.BadStatusLine(str(line, "iso-8859-1"))
-            status = int(parts[1])
-            headers = {}
-            while True:
-                line = readline(_MAX_LINE + 1)
-                if len(line) > _MAX_LINE:
-                    raise http.client.LineTooLong("header line")
-                if line in (b"\r\n", b"\n", b""):
-                    break
-                if len(headers) >= _MAX_HEADERS:
-                    raise http.client.HTTPException(f"got more than {_MAX_HEADERS} headers")
-                name, _, value = str(line, "iso-8859-1").partition(":")
-                headers.setdefault(name.strip().lower(), value.strip())
-            if status >= 200:
-                break
-
-        self.code = self.status = status
-        self.reason = str(parts[2], "iso-8859-1").strip() if len(parts) > 2 else ""
-        self.version = 10 if parts[0] == b"HTTP/1.0" else 11
-        self.header_map = headers
-        self.headers = self.msg = _NO_MESSAGE
-        self.chunked = headers.get("transfer-encoding", "").lower() == "chunked"
-        self.chunk_left = None
-        length = headers.get("content-length", "")
-        self.length = int(length) if length.isdigit() and not self.chunked else None
-        if status in (204, 304):
-            self.length = 0
-        connection = headers.get("connection", "").lower()
-        self.will_close = (
-            "close" in connection
-            or (self.version == 10 and "keep-alive" not in connection)
-            or (not self.chunked and self.length is None)
-        )
-
-    def _close_conn(self) -> None:
-        self.fp = None  # type: ignore[assignment]  # the reader is the connection's, shared by its responses
+    def __init__(self, status: int, headers: dict[str, str], body: bytes, will_close: bool) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.will_close = will_close
 
 
 class _Connection:
     """One keep-alive connection to the Runtime API: requests are written whole (one ``sendall``),
-    responses parsed by ``_Response`` from one buffered reader shared by all of them, so that a
-    response which arrived together with the previous one is not lost (requests may be pipelined)."""
+    answers parsed from one buffer, so that an answer which arrived together with the previous one is
+    not lost (requests may be pipelined)."""
 
     def __init__(self, address: str) -> None:
-        parsed = http.client.HTTPConnection(address)  # only to split host and port as http.client does
-        self.host_header = f"{parsed.host}:{parsed.port}".encode("latin-1")
+        host, port = split_address(address)
+        self.host_header = f"{host}:{port}".encode("latin-1")
         # A bytes host spares getaddrinfo the idna codec import (~2 ms at start-up).
-        host: str | bytes = parsed.host.encode() if parsed.host.isascii() else parsed.host
-        self.sock = socket.create_connection((host, parsed.port))  # type: ignore[arg-type]
+        self.sock = socket.create_connection((host.encode() if host.isascii() else host, port))  # type: ignore[arg-type]
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._reader = self.sock.makefile("rb")
+        self._buf = b""  # received, not yet parsed
 
-    def makefile(self, mode: str) -> Any:  # what http.client.HTTPResponse reads from
-        return self._reader
+    def _more(self) -> None:
+        data = self.sock.recv(_RECV_SIZE)
+        if not data:
+            raise ConnectionDropped("Remote end closed connection without response")
+        self._buf = self._buf + data if self._buf else data
 
-    def receive(self, method: str) -> tuple[_Response, bytes]:
-        response = _Response(self, method=method)  # type: ignore[arg-type]
-        response.begin()
-        return response, response.read()
+    def receive(self) -> Answer:
+        while True:  # interim 1xx answers are skipped
+            status, version, headers = self._head()
+            if status >= 200:
+                break
+        chunked = headers.get("transfer-encoding", "").lower() == "chunked"
+        length_text = headers.get("content-length", "")
+        length = int(length_text) if length_text.isdigit() and not chunked else None
+        if status in (204, 304):
+            length = 0
+        if chunked:
+            body = self._chunked()
+        elif length is not None:
+            body = self._take(length)
+        else:
+            body = self._rest()
+        connection = headers.get("connection", "").lower()
+        will_close = (
+            "close" in connection
+            or (version == 10 and "keep-alive" not in connection)
+            or (not chunked and length is None)
+        )
+        return Answer(status, headers, body, will_close)
+
+    def _head(self) -> tuple[int, int, dict[str, str]]:
+        # The head ends at its first blank line; lines end in CRLF or a bare LF (so the blank line is
+        # "\n\r\n" or "\n\n"), and a line's trailing "\r" goes with the whitespace stripped below.
+        while True:
+            buf = self._buf
+            crlf = buf.find(b"\n\r\n")
+            lf = buf.find(b"\n\n", 0, len(buf) if crlf < 0 else crlf)
+            if lf >= 0:
+                head, self._buf = buf[:lf], buf[lf + 2 :]
+                break
+            if crlf >= 0:
+                head, self._buf = buf[:crlf], buf[crlf + 3 :]
+                break
+            if len(buf) > _MAX_HEAD:
+                raise ProtocolError("header line too long")
+            self._more()
+        lines = head.split(b"\n")
+        parts = lines[0].split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+            raise ProtocolError(f"bad status line: {str(lines[0], 'iso-8859-1')!r}")
+        if len(lines) > _MAX_HEADERS + 1:
+            raise ProtocolError(f"got more than {_MAX_HEADERS} headers")
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            if len(line) > _MAX_LINE:
+                raise ProtocolError("header line too long")
+            name, _, value = str(line, "iso-8859-1").partition(":")
+            headers.setdefault(name.strip().lower(), value.strip())
+        return int(parts[1]), 10 if parts[0] == b"HTTP/1.0" else 11, headers
+
+    def _take(self, size: int) -> bytes:
+        while len(self._buf) < size:
+            self._more()
+        data, self._buf = self._buf[:size], self._buf[size:]
+        return data
+
+    def _line(self) -> bytes:
+        end = self._buf.find(b"\n")
+        while end < 0:
+            if len(self._buf) > _MAX_LINE:
+                raise ProtocolError("chunk size line too long")
+            self._more()
+            end = self._buf.find(b"\n")
+        line, self._buf = self._buf[:end], self._buf[end + 1 :]
+        return line.rstrip(b"\r")
+
+    def _chunked(self) -> bytes:
+        pieces: list[bytes] = []
+        while True:
+            size_text = self._line().split(b";", 1)[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise ProtocolError(f"bad chunk size: {size_text!r}") from None
+            if size == 0:
+                while self._line():  # trailers, up to the blank line
+                    pass
+                return b"".join(pieces)
+            pieces.append(self._take(size))
+            self._line()  # the chunk's line end
+
+    def _rest(self) -> bytes:
+        """A body delimited by the end of the connection."""
+        while True:
+            data = self.sock.recv(_RECV_SIZE)
+            if not data:
+                body, self._buf = self._buf, b""
+                return body
+            self._buf += data
 
     def close(self) -> None:
-        self._reader.close()
         self.sock.close()
 
 
@@ -194,6 +270,7 @@ class RuntimeClient:
     def __init__(self, address: str, user_agent: str | None = None) -> None:
         self.address = address
         self.user_agent = user_agent or default_user_agent()
+        self._user_agent = self.user_agent.encode("latin-1")
         self._conn: _Connection | None = None
         self._next_sent = False  # a GET next went out behind the last POST (pipelined), unanswered yet
         self._next_request: bytes | None = None
@@ -221,58 +298,55 @@ class RuntimeClient:
         body: bytes | None = None,
         *,
         then_next: bool = False,
-    ) -> tuple[_Response, bytes]:
-        """One request and its response. `then_next`: a GET next follows in the same write (HTTP/1.1
+    ) -> Answer:
+        """One request and its answer. `then_next`: a GET next follows in the same write (HTTP/1.1
         pipelining), so the runtime is woken once, by the next event, instead of by every answer."""
         for attempt in (1, 2):
             try:
                 conn = self._conn
                 if conn is None:
                     conn = self._conn = _Connection(self.address)
-                user_agent = self.user_agent.encode("latin-1")
-                data = _request(method, path, conn.host_header, user_agent, headers, body)
+                data = _request(method, path, conn.host_header, self._user_agent, headers, body)
                 if then_next:
                     data += self._next_bytes(conn)
                 conn.sock.sendall(data)
                 self._next_sent = then_next
-                response, answer = conn.receive(method)
+                answer = conn.receive()
             except _RETRYABLE:
                 self.close()
                 if attempt == 2:
                     raise
                 continue
-            if response.will_close:
+            if answer.will_close:
                 self.close()
-            return response, answer
+            return answer
         raise AssertionError("unreachable")
 
     def _next_bytes(self, conn: _Connection) -> bytes:
         if self._next_request is None:
-            self._next_request = _request(
-                "GET", NEXT_PATH, conn.host_header, self.user_agent.encode("latin-1"), [], None
-            )
+            self._next_request = _request("GET", NEXT_PATH, conn.host_header, self._user_agent, [], None)
         return self._next_request
 
-    def _next(self) -> tuple[_Response, bytes]:
+    def _next(self) -> Answer:
         conn = self._conn
         if self._next_sent and conn is not None:
             self._next_sent = False
             try:
-                response, body = conn.receive("GET")
+                answer = conn.receive()
             except _RETRYABLE:
                 self.close()
             else:
-                if response.will_close:
+                if answer.will_close:
                     self.close()
-                return response, body
+                return answer
         return self._call("GET", NEXT_PATH, [])
 
     def wait_next_invocation(self) -> InvocationRequest:
-        response, body = self._next()
-        if response.status != 200:
-            _log_runtime_error(f"Failed to get next invocation. Http Response code: {response.status}")
+        answer = self._next()
+        if answer.status != 200:
+            _log_runtime_error(f"Failed to get next invocation. Http Response code: {answer.status}")
             self._exit()
-        return InvocationRequest(body, response.header_map)
+        return InvocationRequest(answer.body, answer.headers)
 
     def _exit(self) -> NoReturn:
         self.close()
@@ -290,9 +364,9 @@ class RuntimeClient:
         if invocation_id is not None:
             headers.append((INVOCATION_ID_HEADER, invocation_id.encode()))
         path = INVOCATION_PATH + invoke_id + "/response"
-        response, data = self._call("POST", path, headers, body, then_next=True)
-        if not 200 <= response.status < 300:
-            self._post_failed(response.status, data, "Failed to post invocation response")
+        answer = self._call("POST", path, headers, body, then_next=True)
+        if not 200 <= answer.status < 300:
+            self._post_failed(answer.status, answer.body, "Failed to post invocation response")
 
     def post_invocation_error(
         self,
@@ -313,17 +387,17 @@ class RuntimeClient:
             headers.append((INVOCATION_ID_HEADER, invocation_id.encode()))
         body = error_response_data.encode("utf-8")
         path = INVOCATION_PATH + invoke_id + "/error"
-        response, data = self._call("POST", path, headers, body, then_next=True)
-        if not 200 <= response.status < 300:
-            self._post_failed(response.status, data, "Failed to post invocation error")
+        answer = self._call("POST", path, headers, body, then_next=True)
+        if not 200 <= answer.status < 300:
+            self._post_failed(answer.status, answer.body, "Failed to post invocation error")
 
     def post_init_error(self, error_response_data: str, error_type: str, path: str = INIT_ERROR_PATH) -> None:
         headers: list[tuple[str, str | bytes]] = [(ERROR_TYPE_HEADER, error_type.encode())]
-        response, data = self._call("POST", path, headers, error_response_data.encode("utf-8"))
-        if response.status != 202:
+        answer = self._call("POST", path, headers, error_response_data.encode("utf-8"))
+        if answer.status != 202:
             raise RuntimeError(
                 f"Request to Lambda Runtime '{path}' endpoint failed. "
-                f"Reason: '{response.status}'. Response body: '{data!r}'"
+                f"Reason: '{answer.status}'. Response body: '{answer.body!r}'"
             )
 
     def post_restore_error(self, error_response_data: str, error_type: str) -> None:
@@ -332,9 +406,9 @@ class RuntimeClient:
 
     def restore_next(self) -> None:
         """SnapStart: Init and the before-snapshot hooks are done; the snapshot may be taken."""
-        response, _ = self._call("GET", RESTORE_NEXT_PATH, [])
-        if response.status != 200:
-            _log_runtime_error(f"Failed to get restore/next. Http Response code: {response.status}")
+        answer = self._call("GET", RESTORE_NEXT_PATH, [])
+        if answer.status != 200:
+            _log_runtime_error(f"Failed to get restore/next. Http Response code: {answer.status}")
             self._exit()
 
     @staticmethod
