@@ -29,7 +29,9 @@ from lambdabox.core.s3.uploads import Upload
 from lambdabox.core.s3.versions import check_version_id, valid_version_id
 from lambdabox.errors import AwsError
 
-READ_CHUNK = 1 << 20
+# A GET holds about three of these at once (being read, being sent, in the socket's buffer): small, so
+# that the AWS CLI's ten ranged GETs at once cost the server a few MB, not 10-30.
+READ_CHUNK = 256 * 1024
 MAX_DELETE_KEYS = 1000
 _UNSUPPORTED_WRITE_HEADERS = {
     "x-amz-server-side-encryption-customer-key": "Server-side encryption with customer-provided keys",

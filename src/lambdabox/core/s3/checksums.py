@@ -114,10 +114,6 @@ class Digests:
         for hasher in self._hashers.values():
             hasher.update(data)
 
-    def updaters(self) -> list[Callable[[bytes | bytearray], None]]:
-        """One update function per digest, to run in parallel (hashlib and zlib release the GIL)."""
-        return [hasher.update for hasher in self._hashers.values()]
-
     def raw(self) -> dict[str, bytes]:
         return {name: hasher.digest() for name, hasher in self._hashers.items()}
 
