@@ -13,7 +13,9 @@ from lambdabox.api.http_wire import to_wire
 from lambdabox.aws import json_auth
 from lambdabox.aws.sigv4 import SignatureError, Verifier
 from lambdabox.aws.wire import WireRequest, WireResponse
-from lambdabox.core.apigateway.gateway import MAX_REQUEST_BODY, Gateway, SignatureRefused
+from lambdabox.core.apigateway.access import SignatureRefused
+from lambdabox.core.apigateway.gateway import Gateway
+from lambdabox.core.apigateway.integration import MAX_REQUEST_BODY
 from lambdabox.core.http.request import HttpRequest, HttpResponse
 from lambdabox.core.identity import AccessKey
 

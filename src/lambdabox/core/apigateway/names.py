@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import re
 import secrets
 import string
@@ -21,6 +23,11 @@ def new_id(length: int) -> str:
     """Lower-case alphanumerics, as API Gateway's ids (10 for APIs, 7 for routes, integrations,
     authorizers and deployments of HTTP APIs, 10 for REST resources and deployments)."""
     return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def apigw_id() -> str:
+    """An `x-amz-apigw-id` (and an HTTP API's request id): 10 random bytes in base64."""
+    return base64.b64encode(os.urandom(10)).decode()
 
 
 def lambda_arn_of(uri: str) -> str | None:
