@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server, unique
+from tests.conftest import Server, create_function, unique
 from tests.functional.test_apigateway_rest import ECHO, allow, call, proxy_resource
 
 
@@ -193,3 +194,88 @@ def test_keys_and_plans_control_plane(
     assert error(lambda: rest.get_api_key(apiKey=key["id"])) == "NotFoundException"
     rest.delete_usage_plan(usagePlanId=plan["id"])
     assert error(lambda: rest.get_usage_plan(usagePlanId=plan["id"])) == "NotFoundException"
+
+
+def test_usage_is_reported_extended_and_kept_across_a_restart(
+    server_factory: Callable[..., Server],
+) -> None:
+    """GetUsage reports each key's daily [used, remaining]; UpdateUsage grants more of the current period;
+    the counts are in the store, so a restart does not hand out a fresh quota."""
+    own = server_factory()
+    own_rest, lambda_client = own.client("apigateway"), own.client("lambda")
+    api_id = keyed_api(own_rest, lambda_client, create_function(lambda_client, ECHO))
+    key, idle = (own_rest.create_api_key(name=unique("k"), enabled=True) for _ in range(2))
+    plan = own_rest.create_usage_plan(
+        name=unique("monthly"),
+        apiStages=[{"apiId": api_id, "stage": "prod"}],
+        quota={"limit": 3, "period": "MONTH"},
+    )
+    for member in (key, idle):
+        own_rest.create_usage_plan_key(usagePlanId=plan["id"], keyId=member["id"], keyType="API_KEY")
+    assert [answer(own, api_id, "/prod/x", key["value"])[0] for _ in range(2)] == [200, 200]
+    today = datetime.now(UTC).date()
+    yesterday = today - timedelta(days=1)
+    usage = own_rest.get_usage(
+        usagePlanId=plan["id"], startDate=yesterday.isoformat(), endDate=today.isoformat()
+    )
+    assert (usage["startDate"], usage["endDate"]) == (yesterday.isoformat(), today.isoformat())
+    assert usage["items"][key["id"]][1] == [2, 1]
+    assert usage["items"][idle["id"]][1] == [0, 3]
+
+    own.close_clients()
+    own.stop()
+    own.start()
+    own_rest = own.client("apigateway")
+    assert answer(own, api_id, "/prod/x", key["value"])[0] == 200  # the third of three
+    assert answer(own, api_id, "/prod/x", key["value"]) == (429, {"message": "Limit Exceeded"})
+    today_only = {"startDate": today.isoformat(), "endDate": today.isoformat()}
+    page = own_rest.get_usage(usagePlanId=plan["id"], keyId=key["id"], **today_only)
+    assert page["items"] == {key["id"]: [[3, 0]]}
+
+    granted = own_rest.update_usage(
+        usagePlanId=plan["id"],
+        keyId=key["id"],
+        patchOperations=[{"op": "replace", "path": "/remaining", "value": "2"}],
+    )
+    assert granted["items"] == {key["id"]: [[3, 2]]}
+    assert [answer(own, api_id, "/prod/x", key["value"])[0] for _ in range(3)] == [200, 200, 429]
+
+    first = own_rest.get_usage(usagePlanId=plan["id"], limit=1, **today_only)
+    assert list(first["items"]) == [min(key["id"], idle["id"])] and "position" in first
+    second = own_rest.get_usage(usagePlanId=plan["id"], limit=1, position=first["position"], **today_only)
+    assert list(second["items"]) == [max(key["id"], idle["id"])] and "position" not in second
+
+    def error(call: Callable[[], Any]) -> tuple[str, str]:
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        return str(excinfo.value.response["Error"]["Code"]), str(excinfo.value.response["Error"]["Message"])
+
+    assert (
+        error(lambda: own_rest.get_usage(usagePlanId=plan["id"], startDate="2026-13-01", endDate="x"))[0]
+        == "BadRequestException"
+    )
+    backwards = {"startDate": today.isoformat(), "endDate": yesterday.isoformat()}
+    assert error(lambda: own_rest.get_usage(usagePlanId=plan["id"], **backwards))[0] == "BadRequestException"
+    assert error(lambda: own_rest.get_usage(usagePlanId="nope", **today_only))[0] == "NotFoundException"
+    assert (
+        error(
+            lambda: own_rest.update_usage(
+                usagePlanId=plan["id"],
+                keyId=key["id"],
+                patchOperations=[{"op": "replace", "path": "/used", "value": "1"}],
+            )
+        )[0]
+        == "BadRequestException"
+    )
+    unlimited = own_rest.create_usage_plan(name=unique("free"), apiStages=[])
+    own_rest.create_usage_plan_key(usagePlanId=unlimited["id"], keyId=idle["id"], keyType="API_KEY")
+    assert (
+        error(
+            lambda: own_rest.update_usage(
+                usagePlanId=unlimited["id"],
+                keyId=idle["id"],
+                patchOperations=[{"op": "replace", "path": "/remaining", "value": "5"}],
+            )
+        )[0]
+        == "BadRequestException"
+    )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from lambdabox.api.apigateway.common import Output, Params, date, delete, get, present
-from lambdabox.api.apigateway.patch import Field, Member, Spec, Values, boolean, patch_handler
+from lambdabox.api.apigateway.patch import Field, Member, Spec, Values, boolean, patch_handler, patched
 from lambdabox.core.apigateway.http_apis import bad_request
 from lambdabox.core.apigateway.models import ApiKey, PlanStage, Quota, Throttle, UsagePlan
 from lambdabox.core.apigateway.usage_plans import UsagePlanService
@@ -128,6 +129,45 @@ def get_usage_plan_keys(service: UsagePlanService, params: Params) -> Output:
     return {"items": [usage_plan_key_shape(key) for key in keys]}
 
 
+# -- usage ---------------------------------------------------------------------------------------------
+MAX_USAGE_KEYS = 500
+
+
+def get_usage(service: UsagePlanService, params: Params) -> Output:
+    """Each key's daily `[used, remaining]`, `limit` keys (25 by default) a page, by key id."""
+    plan_id = params["usagePlanId"]
+    start, end, usage = service.usage(plan_id, params["startDate"], params["endDate"], params.get("keyId"))
+    limit = params.get("limit", 25)
+    if not 1 <= limit <= MAX_USAGE_KEYS:
+        raise bad_request(f"Invalid limit {limit}: must be between 1 and {MAX_USAGE_KEYS}")
+    position = params.get("position")
+    keys = sorted(key for key in usage if position is None or key >= position)
+    shape: dict[str, Any] = {
+        "usagePlanId": plan_id,
+        "startDate": start.isoformat(),
+        "endDate": end.isoformat(),
+        "items": {key: usage[key] for key in keys[:limit]},
+    }
+    return present(shape, {"position": keys[limit] if len(keys) > limit else None})
+
+
+@dataclass(frozen=True)
+class _Remaining:
+    """What UpdateUsage's patch edits: the requests left to a key in the current quota period."""
+
+    remaining: int | None = None
+
+
+def update_usage(service: UsagePlanService, params: Params) -> Output:
+    edit = patched(_Remaining(), params.get("patchOperations", []), {"/remaining": Field("remaining", int)})
+    if edit.remaining is None:
+        raise bad_request("UpdateUsage takes one operation: replace /remaining with a number")
+    plan_id, key_id = params["usagePlanId"], params["keyId"]
+    today, usage = service.grant(plan_id, key_id, edit.remaining)
+    day = today.isoformat()
+    return {"usagePlanId": plan_id, "startDate": day, "endDate": day, "items": usage}
+
+
 # -- updates ---------------------------------------------------------------------------------------------
 _KEY_PATCHES: dict[str, Spec] = {
     "/name": Field("name"),
@@ -171,4 +211,6 @@ HANDLERS: dict[str, Handler] = {
     "GetUsagePlanKey": get(_PLAN_KEY, S.plan_key, usage_plan_key_shape),
     "GetUsagePlanKeys": get_usage_plan_keys,
     "DeleteUsagePlanKey": delete(_PLAN_KEY, S.remove_plan_key),
+    "GetUsage": get_usage,
+    "UpdateUsage": update_usage,
 }

@@ -308,6 +308,25 @@ class UsagePlan:
 
 
 @dataclass(frozen=True)
+class DailyUsage:
+    """The requests a usage plan admitted with one API key on one UTC day (filed under the plan's id)."""
+
+    key_id: str
+    day: str  # YYYY-MM-DD
+    used: int
+
+
+@dataclass(frozen=True)
+class QuotaGrant:
+    """Quota UpdateUsage added to (or took from) a plan's limit for one key in one quota period (filed
+    under the plan's id)."""
+
+    key_id: str
+    period: str  # the period's first day, YYYY-MM-DD
+    extra: int
+
+
+@dataclass(frozen=True)
 class GatewayAccount:
     """GetAccount / UpdateAccount: the role API Gateway would log to CloudWatch with (kept, not used)."""
 

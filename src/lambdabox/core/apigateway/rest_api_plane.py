@@ -36,7 +36,8 @@ from lambdabox.core.apigateway.rest_models import request_problem
 from lambdabox.core.apigateway.routing import Candidate, PathTemplate, best_match
 from lambdabox.core.apigateway.store import ApiGatewayStore
 from lambdabox.core.apigateway.throttle import Buckets
-from lambdabox.core.apigateway.usage_plans import KeyNotAdmitted, UsageGate
+from lambdabox.core.apigateway.usage import KeyNotAdmitted
+from lambdabox.core.apigateway.usage_plans import UsageGate
 from lambdabox.core.http.payload_v1 import event_v1, response_v1
 from lambdabox.core.http.request import HttpRequest, HttpResponse, MalformedResponse
 from lambdabox.core.identity import AccessKey

@@ -9,10 +9,12 @@ from typing import Protocol, TypeVar
 from lambdabox.core.apigateway.models import (
     ApiKey,
     Authorizer,
+    DailyUsage,
     Deployment,
     GatewayAccount,
     HttpApi,
     Integration,
+    QuotaGrant,
     RequestValidator,
     Resource,
     RestApi,
@@ -42,6 +44,8 @@ Record = (
     | GatewayAccount
     | RestModel
     | RequestValidator
+    | DailyUsage
+    | QuotaGrant
 )
 R = TypeVar(
     "R",
@@ -61,6 +65,8 @@ R = TypeVar(
     GatewayAccount,
     RestModel,
     RequestValidator,
+    DailyUsage,
+    QuotaGrant,
 )
 
 

@@ -3,8 +3,8 @@
 A client sends an API key (`x-api-key`, or the `usageIdentifierKey` its Lambda authorizer returns); a
 method with `apiKeyRequired` admits it only when the key is enabled and belongs to a usage plan that lists
 the API's stage. The plan's throttle is a token bucket per key (`burstLimit` deep, refilled at `rateLimit`
-per second); its quota counts a key's requests per UTC day, week (from Monday) or month, less `offset` in
-the first period. Throttle buckets and quota counts live in the process: a restart starts them afresh."""
+per second; the buckets live in the process); its quota is counted in the store (usage.py), so that it
+survives restarts, and GetUsage / UpdateUsage read and extend it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import string
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from lambdabox.core.apigateway.http_apis import bad_request, conflict, rest_not_found
 from lambdabox.core.apigateway.models import (
@@ -26,6 +26,7 @@ from lambdabox.core.apigateway.models import (
 from lambdabox.core.apigateway.names import new_id
 from lambdabox.core.apigateway.store import ApiGatewayStore
 from lambdabox.core.apigateway.throttle import Buckets
+from lambdabox.core.apigateway.usage import KeyNotAdmitted, UsageLedger
 
 PERIODS = ("DAY", "WEEK", "MONTH")
 _KEY_ALPHABET = string.ascii_letters + string.digits
@@ -35,6 +36,7 @@ class UsagePlanService:
     def __init__(self, store: ApiGatewayStore, now: Callable[[], float] = time.time) -> None:
         self._store = store
         self._now = now
+        self.ledger = UsageLedger(store, now)  # what the keys used (one per platform: it caches counts)
 
     # -- API keys -------------------------------------------------------------------------------------
     def create_key(self, key: ApiKey) -> ApiKey:
@@ -114,7 +116,10 @@ class UsagePlanService:
 
     def delete_plan(self, plan_id: str) -> None:
         self.get_plan(plan_id)
-        self._store.delete(UsagePlan, ACCOUNT_RECORDS, plan_id)
+        with self._store.transaction():
+            self._store.delete(UsagePlan, ACCOUNT_RECORDS, plan_id)
+            self._store.delete_api(plan_id)  # its usage records, filed under its id
+        self.ledger.forget(plan_id)
 
     def _check_plan(self, plan: UsagePlan) -> None:
         if not plan.name:
@@ -163,18 +168,53 @@ class UsagePlanService:
             plan = self.get_plan(plan_id)
             self._store.put(ACCOUNT_RECORDS, plan_id, replace(plan, key_ids=_without(plan.key_ids, key_id)))
 
+    # -- usage ------------------------------------------------------------------------------------------
+    def usage(
+        self, plan_id: str, first: str, last: str, key_id: str | None = None
+    ) -> tuple[date, date, dict[str, list[list[int]]]]:
+        """GetUsage: each key's (or `key_id`'s) `[used, remaining]` per day from `first` to `last`."""
+        plan = self.get_plan(plan_id)
+        start, end = _day(first, "start"), _day(last, "end")
+        if start > end:
+            raise bad_request("The start date must be on or before the end date")
+        if end - start > _MAX_USAGE_SPAN:
+            raise bad_request(f"The date range may span at most {_MAX_USAGE_SPAN.days + 1} days")
+        key_ids = plan.key_ids
+        if key_id is not None:
+            if key_id not in key_ids:
+                raise rest_not_found("Invalid API Key identifier specified")
+            key_ids = (key_id,)
+        return start, end, {key: self.ledger.usage(plan, key, start, end) for key in key_ids}
+
+    def grant(self, plan_id: str, key_id: str, remaining: int) -> tuple[date, dict[str, list[list[int]]]]:
+        """UpdateUsage: `key_id` has `remaining` requests left in the current period; today, and its
+        usage today."""
+        plan = self.get_plan(plan_id)
+        self.plan_key(plan_id, key_id)
+        if plan.quota is None:
+            raise bad_request(f"Usage plan {plan_id} has no quota to extend")
+        if remaining < 0:
+            raise bad_request("The remaining quota must be at least 0")
+        self.ledger.grant(plan, key_id, remaining)
+        today = datetime.fromtimestamp(self._now(), UTC).date()
+        return today, {key_id: self.ledger.usage(plan, key_id, today, today)}
+
+
+_MAX_USAGE_SPAN = timedelta(days=365)
+
+
+def _day(text: str, which: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise bad_request(f"Invalid {which} date {text!r}: expected yyyy-MM-dd") from None
+
 
 def _without(items: Sequence[str], item: str) -> tuple[str, ...]:
     return tuple(other for other in items if other != item)
 
 
 # -- admission ------------------------------------------------------------------------------------------
-class KeyNotAdmitted(Exception):
-    """A request a method that requires an API key does not take; `kind`: how the data plane answers."""
-
-    kind = ""
-
-
 class KeyRefused(KeyNotAdmitted):
     """403 Forbidden: no key, an unknown or disabled key, or one no usage plan of this stage lists."""
 
@@ -187,26 +227,13 @@ class KeyThrottled(KeyNotAdmitted):
     kind = "too-many-requests"
 
 
-class QuotaExceeded(KeyNotAdmitted):
-    """429 Limit Exceeded: the key's quota for this period is used up."""
-
-    kind = "quota"
-
-
 class UsageGate:
     """Admits requests to methods that require an API key (one instance per platform: it keeps the
-    throttle buckets and the quota counts)."""
+    throttle buckets; the plans' ledger counts the quotas)."""
 
-    def __init__(
-        self,
-        plans: UsagePlanService,
-        now: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, plans: UsagePlanService, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._plans = plans
-        self._now = now
         self._buckets = Buckets(monotonic)
-        self._counts: dict[tuple[str, str], tuple[float, int]] = {}  # (plan, key) -> (period, used)
 
     def admit(self, api_id: str, stage: str, value: str | None) -> ApiKey:
         """The key a request to `api_id`/`stage` presents, counted against its plan."""
@@ -224,7 +251,7 @@ class UsageGate:
         if plan is None:
             raise KeyRefused(f"API key {key.key_id} is in no usage plan of {api_id}/{stage}")
         self._throttle(plan, key)
-        self._count(plan, key)
+        self._plans.ledger.admit(plan, key.key_id)
         return key
 
     def _throttle(self, plan: UsagePlan, key: ApiKey) -> None:
@@ -233,27 +260,3 @@ class UsageGate:
             (plan.plan_id, key.key_id), throttle.rate_limit, throttle.burst_limit
         ):
             raise KeyThrottled(f"API key {key.key_id} is over its rate in usage plan {plan.plan_id}")
-
-    def _count(self, plan: UsagePlan, key: ApiKey) -> None:
-        quota = plan.quota
-        if quota is None:
-            return
-        start = period_start(quota.period, self._now())
-        counted = self._counts.get((plan.plan_id, key.key_id))
-        if counted is not None and counted[0] == start:
-            used = counted[1]
-        else:  # a new period: the plan's first one starts with its offset used
-            used = quota.offset if start == period_start(quota.period, plan.created) else 0
-        if used >= quota.limit:
-            raise QuotaExceeded(f"API key {key.key_id} used its quota of usage plan {plan.plan_id}")
-        self._counts[(plan.plan_id, key.key_id)] = (start, used + 1)
-
-
-def period_start(period: str, now: float) -> float:
-    """The start (epoch seconds, UTC) of the quota period `now` falls in."""
-    moment = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == "WEEK":
-        moment -= timedelta(days=moment.weekday())
-    elif period == "MONTH":
-        moment = moment.replace(day=1)
-    return moment.timestamp()
