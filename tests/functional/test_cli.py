@@ -150,6 +150,10 @@ def test_deploy_invoke_logs_ls_rm(server: Server, lambda_client: Any, project: P
     assert again.returncode == 1 and "ResourceNotFoundException" in again.stderr
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_logs_follow_prints_new_events_until_interrupted(
     server: Server, lambda_client: Any, project: Path
 ) -> None:
@@ -162,6 +166,9 @@ def test_logs_follow_prints_new_events_until_interrupted(
             env=cli_env(server),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            # As typed at a terminal: a suite run as a background job (`make test &`) ignores SIGINT, and
+            # a child inherits that (Python then leaves Ctrl-C ignored, as every program does).
+            preexec_fn=_interruptible,
         ) as follower,
         selectors.DefaultSelector() as selector,
     ):
