@@ -9,28 +9,26 @@ timeout), 413 for a body over 10 MB."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
 import orjson
 
-from lambdabox.core.apigateway.access import ExecuteAccess, IamRefused, Signer, refusal
-from lambdabox.core.apigateway.authorizers import Authorized, AuthorizerFailed, RouteAuthorizer
+from lambdabox.core.apigateway.access import IamRefused, Signer, refusal
+from lambdabox.core.apigateway.authorizers import Authorized, AuthorizerFailed
 from lambdabox.core.apigateway.cors import apply_cors, is_preflight, preflight
 from lambdabox.core.apigateway.integration import (
     MAX_REQUEST_BODY,
     IntegrationFailed,
-    LambdaIntegration,
     with_stage_variables,
 )
 from lambdabox.core.apigateway.jwt import Forbidden, Unauthorized
 from lambdabox.core.apigateway.models import Deployment, HttpApi, Route, Stage
-from lambdabox.core.apigateway.names import GatewayNames, apigw_id
+from lambdabox.core.apigateway.names import apigw_id
+from lambdabox.core.apigateway.plane import DataPlane
 from lambdabox.core.apigateway.routing import DEFAULT_ROUTE, Candidate, best_match, parse_route_key
-from lambdabox.core.apigateway.store import ApiGatewayStore
-from lambdabox.core.apigateway.throttle import Buckets
 from lambdabox.core.http.payload_v1 import event_v1, response_v1
 from lambdabox.core.http.payload_v2 import event_v2, iam_authorizer, response_v2
 from lambdabox.core.http.request import HttpRequest, HttpResponse, MalformedResponse
@@ -76,24 +74,7 @@ class _Target:
     route_path: str  # the path below the stage
 
 
-class HttpApiPlane:
-    def __init__(
-        self,
-        store: ApiGatewayStore,
-        names: GatewayNames,
-        integration: LambdaIntegration,
-        access: ExecuteAccess,
-        authorizer: RouteAuthorizer,
-        now: Callable[[], float],
-    ) -> None:
-        self._store = store
-        self._names = names
-        self._integration = integration
-        self._access = access
-        self._authorizer = authorizer
-        self._now = now
-        self._buckets = Buckets()  # route throttling, by (API, stage, route key)
-
+class HttpApiPlane(DataPlane):
     async def serve(self, api: HttpApi, request: HttpRequest, signer: Signer) -> HttpResponse:
         request_id = apigw_id()
         if api.disable_execute_api_endpoint:

@@ -32,10 +32,10 @@ from lambdabox.core.apigateway.jwt import Forbidden, Unauthorized
 from lambdabox.core.apigateway.mock import MockFailed, mock_answer
 from lambdabox.core.apigateway.models import ApiKey, Method, Resource, RestApi, RestDeployment, RestStage
 from lambdabox.core.apigateway.names import GatewayNames, apigw_id
+from lambdabox.core.apigateway.plane import DataPlane
 from lambdabox.core.apigateway.rest_models import request_problem
 from lambdabox.core.apigateway.routing import Candidate, PathTemplate, best_match
 from lambdabox.core.apigateway.store import ApiGatewayStore
-from lambdabox.core.apigateway.throttle import Buckets
 from lambdabox.core.apigateway.usage import KeyNotAdmitted
 from lambdabox.core.apigateway.usage_plans import UsageGate
 from lambdabox.core.http.payload_v1 import event_v1, response_v1
@@ -87,7 +87,7 @@ def rest_api_error(kind: str, request_id: str, message: str | None = None) -> Ht
     return HttpResponse(status, headers, orjson.dumps({key: message}))
 
 
-class RestApiPlane:
+class RestApiPlane(DataPlane):
     def __init__(
         self,
         store: ApiGatewayStore,
@@ -99,14 +99,8 @@ class RestApiPlane:
         now: Callable[[], float],
     ) -> None:
         """`usage`: the API keys and usage plans of methods with apiKeyRequired."""
-        self._store = store
-        self._names = names
-        self._integration = integration
-        self._access = access
-        self._authorizer = authorizer
+        super().__init__(store, names, integration, access, authorizer, now)
         self._usage = usage
-        self._now = now
-        self._buckets = Buckets()  # stage throttling, by (API, stage, method setting)
 
     async def _authorize(
         self,
