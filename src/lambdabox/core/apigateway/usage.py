@@ -56,7 +56,7 @@ class UsageLedger:
         count.used += 1
         count.today += 1
         day = count.day.isoformat()
-        self._store.put(plan.plan_id, f"{key_id}/{day}", DailyUsage(key_id, day, count.today))
+        self._store.put(plan.plan_id, _day_key(key_id, day), DailyUsage(key_id, day, count.today))
 
     def grant(self, plan: UsagePlan, key_id: str, remaining: int) -> None:
         """UpdateUsage: `key_id` has `remaining` requests left in the current period of `plan`'s quota."""
@@ -66,7 +66,7 @@ class UsageLedger:
         count = self._current(plan, key_id)
         count.extra = remaining - quota.limit + count.used
         period = count.period.isoformat()
-        self._store.put(plan.plan_id, f"{key_id}/grant/{period}", QuotaGrant(key_id, period, count.extra))
+        self._store.put(plan.plan_id, _grant_key(key_id, period), QuotaGrant(key_id, period, count.extra))
 
     def usage(self, plan: UsagePlan, key_id: str, first: date, last: date) -> list[list[int]]:
         """`[used, remaining]` for each day from `first` to `last` (both included)."""
@@ -89,6 +89,16 @@ class UsageLedger:
         for cached in [k for k in self._counts if k[0] == plan_id]:
             del self._counts[cached]
 
+    def drop_key(self, plan_id: str, key_id: str) -> None:
+        """The API key is gone: its usage of `plan_id` with it."""
+        for day in self._store.list(DailyUsage, plan_id):
+            if day.key_id == key_id:
+                self._store.delete(DailyUsage, plan_id, _day_key(key_id, day.day))
+        for grant in self._store.list(QuotaGrant, plan_id):
+            if grant.key_id == key_id:
+                self._store.delete(QuotaGrant, plan_id, _grant_key(key_id, grant.period))
+        self._counts.pop((plan_id, key_id), None)
+
     # -- reading the store ----------------------------------------------------------------------------
     def _current(self, plan: UsagePlan, key_id: str) -> _Count:
         today = datetime.fromtimestamp(self._now(), UTC).date()
@@ -109,7 +119,7 @@ class UsageLedger:
         return {date.fromisoformat(r.day): r.used for r in records if r.key_id == key_id}
 
     def _extra(self, plan_id: str, key_id: str, period: date) -> int:
-        grant = self._store.get(QuotaGrant, plan_id, f"{key_id}/grant/{period.isoformat()}")
+        grant = self._store.get(QuotaGrant, plan_id, _grant_key(key_id, period.isoformat()))
         return grant.extra if grant is not None else 0
 
     @staticmethod
@@ -120,6 +130,14 @@ class UsageLedger:
             return 0
         created = datetime.fromtimestamp(plan.created, UTC).date()
         return quota.offset if period == period_start(quota.period, created) else 0
+
+
+def _day_key(key_id: str, day: str) -> str:
+    return f"{key_id}/{day}"
+
+
+def _grant_key(key_id: str, period: str) -> str:
+    return f"{key_id}/grant/{period}"
 
 
 def period_start(period: str, day: date) -> date:

@@ -75,6 +75,7 @@ class UsagePlanService:
                 self._store.put(
                     ACCOUNT_RECORDS, plan.plan_id, replace(plan, key_ids=_without(plan.key_ids, key_id))
                 )
+                self.ledger.drop_key(plan.plan_id, key_id)
             self._store.delete(ApiKey, ACCOUNT_RECORDS, key_id)
 
     def key_by_value(self, value: str) -> ApiKey | None:
