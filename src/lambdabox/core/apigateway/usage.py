@@ -9,7 +9,7 @@ Monday) or month, less `offset` in the plan's first period, plus what UpdateUsag
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -68,20 +68,24 @@ class UsageLedger:
         period = count.period.isoformat()
         self._store.put(plan.plan_id, _grant_key(key_id, period), QuotaGrant(key_id, period, count.extra))
 
-    def usage(self, plan: UsagePlan, key_id: str, first: date, last: date) -> list[list[int]]:
-        """`[used, remaining]` for each day from `first` to `last` (both included)."""
-        days = self._days(plan.plan_id, key_id)
+    def usage(
+        self, plan: UsagePlan, key_ids: Iterable[str], first: date, last: date
+    ) -> dict[str, list[list[int]]]:
+        """Each key's `[used, remaining]` for each day from `first` to `last` (both included)."""
+        days, grants = self._days(plan.plan_id), self._grants(plan.plan_id)
         quota = plan.quota
-        answer: list[list[int]] = []
-        for day in _dates(first, last):
-            used = days.get(day, 0)
-            if quota is None:
-                answer.append([used, 0])
-                continue
-            period = period_start(quota.period, day)
-            counted = self._opening(plan, period) + sum(days.get(d, 0) for d in _dates(period, day))
-            allowed = quota.limit + self._extra(plan.plan_id, key_id, period)
-            answer.append([used, max(0, allowed - counted)])
+        answer: dict[str, list[list[int]]] = {}
+        for key_id in key_ids:
+            used_on = days.get(key_id, {})
+            daily = answer[key_id] = []
+            for day in _dates(first, last):
+                used = used_on.get(day, 0)
+                if quota is None:
+                    daily.append([used, 0])
+                    continue
+                period = period_start(quota.period, day)
+                allowed = quota.limit + grants.get((key_id, period), 0)
+                daily.append([used, max(0, allowed - self._used(plan, used_on, period, day))])
         return answer
 
     def forget(self, plan_id: str) -> None:
@@ -105,22 +109,30 @@ class UsageLedger:
         period = period_start(plan.quota.period if plan.quota is not None else "DAY", today)
         count = self._counts.get((plan.plan_id, key_id))
         if count is None or count.period != period:
-            days = self._days(plan.plan_id, key_id)
-            used = self._opening(plan, period) + sum(days.get(d, 0) for d in _dates(period, today))
-            extra = self._extra(plan.plan_id, key_id, period)
-            count = _Count(period, today, days.get(today, 0), used, extra)
+            used_on = self._days(plan.plan_id).get(key_id, {})
+            used = self._used(plan, used_on, period, today)
+            extra = self._grants(plan.plan_id).get((key_id, period), 0)
+            count = _Count(period, today, used_on.get(today, 0), used, extra)
             self._counts[(plan.plan_id, key_id)] = count
         elif count.day != today:
             count.day, count.today = today, 0
         return count
 
-    def _days(self, plan_id: str, key_id: str) -> dict[date, int]:
-        records = self._store.list(DailyUsage, plan_id)
-        return {date.fromisoformat(r.day): r.used for r in records if r.key_id == key_id}
+    def _days(self, plan_id: str) -> dict[str, dict[date, int]]:
+        """The requests each key of the plan made, by day."""
+        days: dict[str, dict[date, int]] = {}
+        for record in self._store.list(DailyUsage, plan_id):
+            days.setdefault(record.key_id, {})[date.fromisoformat(record.day)] = record.used
+        return days
 
-    def _extra(self, plan_id: str, key_id: str, period: date) -> int:
-        grant = self._store.get(QuotaGrant, plan_id, _grant_key(key_id, period.isoformat()))
-        return grant.extra if grant is not None else 0
+    def _grants(self, plan_id: str) -> dict[tuple[str, date], int]:
+        """What UpdateUsage granted, by key and quota period."""
+        grants = self._store.list(QuotaGrant, plan_id)
+        return {(grant.key_id, date.fromisoformat(grant.period)): grant.extra for grant in grants}
+
+    def _used(self, plan: UsagePlan, used_on: dict[date, int], period: date, through: date) -> int:
+        """What a key used of the quota period starting `period`, up to and including `through`."""
+        return self._opening(plan, period) + sum(used_on.get(day, 0) for day in _dates(period, through))
 
     @staticmethod
     def _opening(plan: UsagePlan, period: date) -> int:

@@ -185,7 +185,7 @@ class UsagePlanService:
             if key_id not in key_ids:
                 raise rest_not_found("Invalid API Key identifier specified")
             key_ids = (key_id,)
-        return start, end, {key: self.ledger.usage(plan, key, start, end) for key in key_ids}
+        return start, end, self.ledger.usage(plan, key_ids, start, end)
 
     def grant(self, plan_id: str, key_id: str, remaining: int) -> tuple[date, dict[str, list[list[int]]]]:
         """UpdateUsage: `key_id` has `remaining` requests left in the current period; today, and its
@@ -198,7 +198,7 @@ class UsagePlanService:
             raise bad_request("The remaining quota must be at least 0")
         self.ledger.grant(plan, key_id, remaining)
         today = datetime.fromtimestamp(self._now(), UTC).date()
-        return today, {key_id: self.ledger.usage(plan, key_id, today, today)}
+        return today, self.ledger.usage(plan, (key_id,), today, today)
 
 
 _MAX_USAGE_SPAN = timedelta(days=365)

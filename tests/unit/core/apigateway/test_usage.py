@@ -61,7 +61,7 @@ def test_a_weekly_quota_spans_days_and_survives_a_new_ledger(store: SqliteApiGat
     clock.set(date(2026, 11, 5))
     restarted = UsageLedger(store, clock)  # what a restarted server reads back
     assert _admitted(restarted, plan, 3) == 1
-    assert restarted.usage(plan, "k1", date(2026, 11, 2), date(2026, 11, 5)) == [
+    assert restarted.usage(plan, ["k1"], date(2026, 11, 2), date(2026, 11, 5))["k1"] == [
         [0, 4],
         [3, 1],
         [0, 1],
@@ -77,7 +77,7 @@ def test_a_grant_sets_what_is_left_of_the_current_period(store: SqliteApiGateway
     ledger = UsageLedger(store, clock)
     assert _admitted(ledger, plan, 5) == 2
     ledger.grant(plan, "k1", 3)
-    assert ledger.usage(plan, "k1", date(2026, 11, 20), date(2026, 11, 20)) == [[2, 3]]
+    assert ledger.usage(plan, ["k1"], date(2026, 11, 20), date(2026, 11, 20))["k1"] == [[2, 3]]
     assert _admitted(UsageLedger(store, clock), plan, 5) == 3
     clock.set(date(2026, 12, 1))  # the grant was for November
     assert _admitted(ledger, plan, 5) == 2
@@ -87,7 +87,7 @@ def test_a_plan_without_a_quota_counts_and_reports_nothing_left(store: SqliteApi
     plan = UsagePlan("p1", "plan", key_ids=("k1",))
     ledger = UsageLedger(store, Clock(date(2026, 11, 20)))
     assert _admitted(ledger, plan, 4) == 4
-    assert ledger.usage(plan, "k1", date(2026, 11, 20), date(2026, 11, 20)) == [[4, 0]]
+    assert ledger.usage(plan, ["k1"], date(2026, 11, 20), date(2026, 11, 20))["k1"] == [[4, 0]]
     with pytest.raises(ValueError, match="no quota"):
         ledger.grant(plan, "k1", 1)
 
@@ -101,4 +101,4 @@ def test_a_dropped_key_leaves_no_records(store: SqliteApiGatewayStore) -> None:
     assert store.list(DailyUsage, "p1") and store.list(QuotaGrant, "p1")
     ledger.drop_key("p1", "k1")
     assert store.list(DailyUsage, "p1") == [] and store.list(QuotaGrant, "p1") == []
-    assert ledger.usage(plan, "k1", date(2026, 11, 20), date(2026, 11, 20)) == [[0, 10]]
+    assert ledger.usage(plan, ["k1"], date(2026, 11, 20), date(2026, 11, 20))["k1"] == [[0, 10]]
